@@ -1,0 +1,52 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11+ and make:
+#   make run    serve the demo catalogue at http://127.0.0.1:8000 (PORT=8001 make run to change the port)
+#   make test   run the whole test suite (DATABASE_URL=postgres://... make test for PostgreSQL)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+MANAGE := $(BIN)/python manage.py
+# Local commands run with debug on unless told otherwise; production sets DJANGO_SECRET_KEY instead.
+DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
+
+.PHONY: install db run test lint format messages check-messages lock clean bench
+
+$(BIN)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $@
+
+install: $(BIN)/.installed
+
+db: install
+	$(DEV_ENV) $(MANAGE) migrate --noinput
+	$(DEV_ENV) $(MANAGE) load_demo --verbosity 0
+
+run: db
+	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:$(PORT)
+
+test: db
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(DEV_ENV) $(MANAGE) makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Translations: `make messages` extracts strings into locale/fr; compiled .mo files are committed.
+messages: install
+	$(DEV_ENV) $(MANAGE) makemessages --locale fr --no-obsolete --add-location file
+	$(DEV_ENV) $(MANAGE) compilemessages --locale fr
+
+lock: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	( echo "# Every package, pinned: what CI installed. Regenerate with 'make lock' after changing pyproject.toml."; \
+	  $(BIN)/python -m pip freeze --exclude-editable ) > requirements.lock
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -1,0 +1,133 @@
+"""Text helpers: Markdown to safe HTML, money in the reader's language, delays written honestly."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from decimal import Decimal
+
+import markdown
+import nh3
+from django.utils.formats import number_format
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
+
+ALLOWED_TAGS = {
+    "a", "abbr", "blockquote", "br", "code", "em", "h2", "h3", "h4", "li", "ol", "p", "pre", "q",
+    "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title", "hreflang"}, "abbr": {"title"}, "q": {"cite"}}
+
+
+def render_markdown(source: str) -> str:
+    """Markdown to HTML that is safe to show: scripts, styles, event handlers and odd URLs removed."""
+    if not source:
+        return ""
+    html = markdown.markdown(source, extensions=["extra", "sane_lists"], output_format="html")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener nofollow",
+    )
+    return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
+
+
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥", "CHF": "CHF"}
+
+
+def format_money(amount, currency: str) -> str:
+    """88 247 € in French, €88,247 in English; whole units unless cents matter."""
+    if amount is None:
+        return ""
+    amount = Decimal(amount)
+    decimals = 0 if amount == amount.to_integral_value() else 2
+    number = number_format(amount, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+    symbol = CURRENCY_SYMBOLS.get(currency, currency)
+    if (get_language() or "en").startswith("fr"):
+        return f"{number}\u00a0{symbol}"
+    if len(symbol) > 1 and symbol.isalpha():
+        return f"{symbol}\u00a0{number}"
+    return f"{symbol}{number}"
+
+
+def format_big_money(amount, currency: str) -> str:
+    """Headline figures: "USD 180 million" reads better than every digit."""
+    amount = Decimal(amount)
+    for threshold, word_one, word_many in (
+        (Decimal(10) ** 9, "billion", "billion"),
+        (Decimal(10) ** 6, "million", "million"),
+    ):
+        if amount >= threshold:
+            value = (amount / threshold).normalize()
+            value = value.quantize(Decimal("0.1")) if value != value.to_integral_value() else value.quantize(1)
+            if word_one == "billion":
+                unit = ngettext("%(n)s billion", "%(n)s billion", int(value)) % {
+                    "n": number_format(value, use_l10n=True)
+                }
+            else:
+                unit = ngettext("%(n)s million", "%(n)s million", int(value)) % {
+                    "n": number_format(value, use_l10n=True)
+                }
+            return f"{currency}\u00a0{unit}"
+    return format_money(amount, currency)
+
+
+def _span_days(start, start_precision, end, end_precision):
+    """Shortest and longest number of days between two dates known only to their precision."""
+    import calendar
+
+    def bounds(date, precision):
+        if precision == "year":
+            return datetime.date(date.year, 1, 1), datetime.date(date.year, 12, 31)
+        if precision == "month":
+            last = calendar.monthrange(date.year, date.month)[1]
+            return date.replace(day=1), date.replace(day=last)
+        return date, date
+
+    start_lo, start_hi = bounds(start, start_precision)
+    end_lo, end_hi = bounds(end, end_precision)
+    return max((end_lo - start_hi).days, 0), max((end_hi - start_lo).days, 0)
+
+
+def describe_delay(start, start_precision, end, end_precision) -> str:
+    """A delay written no more precisely than the dates allow: "3 days", "about 2 months", "within a year"."""
+    if not start or not end:
+        return ""
+    shortest, longest = _span_days(start, start_precision, end, end_precision)
+    exact = start_precision == "day" and end_precision == "day"
+    if exact:
+        days = longest
+        if days == 0:
+            return _("the same day")
+        if days < 14:
+            return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+        if days < 60:
+            weeks = round(days / 7)
+            return ngettext("about %(n)d week", "about %(n)d weeks", weeks) % {"n": weeks}
+        if days < 730:
+            months = round(days / 30.44)
+            return ngettext("about %(n)d month", "about %(n)d months", months) % {"n": months}
+        years = round(days / 365.25)
+        return ngettext("about %(n)d year", "about %(n)d years", years) % {"n": years}
+    # Imprecise dates: when the uncertainty swamps the delay, give only an upper bound.
+    if shortest * 3 < longest:
+        if longest <= 31:
+            return _("within a month")
+        return _("within %(span)s") % {"span": _months_or_years(longest, round_up=True)}
+    middle = (shortest + longest) / 2
+    months = round(middle / 30.44)
+    if months < 24:
+        return ngettext("about %(n)d month", "about %(n)d months", months) % {"n": months}
+    years = round(middle / 365.25)
+    return ngettext("about %(n)d year", "about %(n)d years", years) % {"n": years}
+
+
+def _months_or_years(days, round_up=False):
+    months = math.ceil(days / 30.44) if round_up else round(days / 30.44)
+    if months < 24:
+        return ngettext("%(n)d month", "%(n)d months", months) % {"n": months}
+    years = math.ceil(days / 365.25) if round_up else round(days / 365.25)
+    return ngettext("%(n)d year", "%(n)d years", years) % {"n": years}

@@ -1,0 +1,115 @@
+"""Small factory functions: each makes a valid object and takes overrides as keyword arguments."""
+
+import datetime
+import itertools
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from incidents.models import (
+    Company,
+    CostEstimate,
+    CostKind,
+    HarmType,
+    Incident,
+    Lesson,
+    Sector,
+    Source,
+    Status,
+    TimelineEvent,
+)
+
+_counter = itertools.count(1)
+
+
+def sector(**fields):
+    n = next(_counter)
+    fields.setdefault("name", f"Sector {n}")
+    fields.setdefault("slug", f"sector-{n}")
+    fields.setdefault("recourse", "Write to the **ombudsman**.")
+    return Sector.objects.create(**fields)
+
+
+def company(**fields):
+    n = next(_counter)
+    fields.setdefault("name", f"Company {n}")
+    fields.setdefault("slug", f"company-{n}")
+    fields.setdefault("country", "FR")
+    if "sector" not in fields:
+        fields["sector"] = sector()
+    return Company.objects.create(**fields)
+
+
+def harm_type(**fields):
+    n = next(_counter)
+    fields.setdefault("name", f"Harm {n}")
+    fields.setdefault("slug", f"harm-{n}")
+    return HarmType.objects.create(**fields)
+
+
+def lesson(**fields):
+    n = next(_counter)
+    fields.setdefault("title", f"Lesson {n}")
+    fields.setdefault("slug", f"lesson-{n}")
+    fields.setdefault("summary", "What it teaches.")
+    return Lesson.objects.create(**fields)
+
+
+def incident(*, sources=1, harm_types=(), lessons=(), **fields):
+    """A published case with one source unless told otherwise."""
+    n = next(_counter)
+    fields.setdefault("title", f"Case number {n}")
+    fields.setdefault("slug", f"case-number-{n}")
+    fields.setdefault("summary", f"Summary of case {n}.")
+    fields.setdefault("story", f"The story of case {n}.")
+    fields.setdefault("lesson", "Apologise early.")
+    fields.setdefault("country", "FR")
+    fields.setdefault("occurred_on", datetime.date(2020, 1, 15))
+    fields.setdefault("status", Status.PUBLISHED)
+    if fields["status"] == Status.PUBLISHED:
+        fields.setdefault("published_at", timezone.now())
+    if "company" not in fields:
+        fields["company"] = company()
+    case = Incident.objects.create(**fields)
+    for i in range(sources):
+        source(incident=case, title=f"Source {i} of case {n}")
+    case.harm_types.set(harm_types)
+    case.lessons.set(lessons)
+    return case
+
+
+def source(**fields):
+    fields.setdefault("title", "An article")
+    fields.setdefault("publisher", "Le Monde")
+    fields.setdefault("url", "https://example.org/article")
+    fields.setdefault("published_on", datetime.date(2020, 2, 1))
+    return Source.objects.create(**fields)
+
+
+def cost(incident, amount, currency="EUR", kind=CostKind.BAD_BUZZ, **fields):
+    return CostEstimate.objects.create(
+        incident=incident, kind=kind, amount_low=Decimal(amount), currency=currency, **fields
+    )
+
+
+def event(incident, **fields):
+    fields.setdefault("date", datetime.date(2020, 1, 20))
+    fields.setdefault("description", "Something happened.")
+    return TimelineEvent.objects.create(incident=incident, **fields)
+
+
+def user(*, staff=False, superuser=False, groups=(), perms=(), **fields):
+    from django.contrib.auth.models import Group, Permission
+
+    n = next(_counter)
+    fields.setdefault("username", f"user{n}")
+    person = get_user_model().objects.create_user(
+        password="correct horse battery staple", is_staff=staff or superuser, is_superuser=superuser, **fields
+    )
+    for name in groups:
+        person.groups.add(Group.objects.get(name=name))
+    for codename in perms:
+        app_label, code = codename.split(".")
+        person.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=code))
+    return person

@@ -1,0 +1,160 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import translation
+
+from incidents.models import ApologyQuality, CostKind, DatePrecision, Incident, Status
+from incidents.text import describe_delay, format_money, render_markdown
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_reference_and_canonical_url():
+    case = factories.incident(title="Guitar broken", slug="guitar-broken")
+    assert case.reference == f"SC-{case.pk:04d}"
+    assert case.get_absolute_url() == f"/cases/{case.pk}/guitar-broken/"
+    assert str(case).startswith(case.reference)
+
+
+def test_published_queryset_excludes_drafts_and_retracted():
+    published = factories.incident()
+    factories.incident(status=Status.DRAFT)
+    factories.incident(status=Status.REVIEW)
+    factories.incident(status=Status.RETRACTED)
+    assert list(Incident.objects.published()) == [published]
+
+
+def test_response_cannot_come_before_incident():
+    case = factories.incident(occurred_on=datetime.date(2020, 5, 1))
+    case.first_response_on = datetime.date(2020, 4, 1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        case.save()
+
+
+def test_resolution_cannot_come_before_incident():
+    case = factories.incident(occurred_on=datetime.date(2020, 5, 1))
+    case.resolved_on = datetime.date(2019, 4, 1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        case.save()
+
+
+def test_published_case_needs_a_publication_date():
+    case = factories.incident(status=Status.DRAFT)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Incident.objects.filter(pk=case.pk).update(status=Status.PUBLISHED, published_at=None)
+
+
+def test_country_must_be_iso_code():
+    case = factories.incident()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Incident.objects.filter(pk=case.pk).update(country="France")
+
+
+def test_case_cannot_be_merged_into_itself():
+    case = factories.incident()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Incident.objects.filter(pk=case.pk).update(merged_into=case)
+
+
+def test_cost_amount_cannot_be_negative():
+    case = factories.incident()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.cost(case, "-1")
+
+
+def test_cost_range_must_be_ordered():
+    case = factories.incident()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.cost(case, "100", amount_high=Decimal("50"))
+
+
+def test_cost_currency_must_be_iso_code():
+    case = factories.incident()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.cost(case, "100", currency="eu")
+
+
+def test_company_names_are_unique_whatever_the_case():
+    factories.company(name="United Airlines")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.company(name="united airlines")
+
+
+def test_save_computes_delays_headline_cost_and_search_text():
+    airline = factories.company(name="United Airlines")
+    airline.aliases.create(name="United")
+    case = factories.incident(
+        company=airline,
+        occurred_on=datetime.date(2009, 12, 1),
+        occurred_precision=DatePrecision.MONTH,
+        resolved_on=datetime.date(2010, 2, 1),
+        resolved_precision=DatePrecision.MONTH,
+        story="A *broken* guitar.",
+    )
+    factories.cost(case, "180000000", currency="USD")
+    factories.cost(case, "3500", currency="USD", kind=CostKind.REMEDY)
+    case.refresh_from_db()
+    assert case.resolution_days == 62
+    assert case.headline_cost_eur == Decimal("165600000.00")
+    assert "United Airlines" in case.search_document and "United" in case.search_document
+    assert case.story_html == "<p>A <em>broken</em> guitar.</p>"
+
+
+def test_publishing_sets_publication_date_once():
+    case = factories.incident(status=Status.DRAFT)
+    assert case.published_at is None
+    case.status = Status.PUBLISHED
+    case.save()
+    first = case.published_at
+    assert first is not None
+    case.save()
+    assert case.published_at == first
+
+
+def test_missing_for_publication_names_each_gap():
+    case = factories.incident(status=Status.DRAFT, sources=0, story="", lesson="")
+    missing = [str(m) for m in case.missing_for_publication()]
+    assert missing == ["the story", "the lesson", "at least one source"]
+
+
+def test_apology_scale_is_ordered_and_defined():
+    assert ApologyQuality.REFUSED < ApologyQuality.NONE < ApologyQuality.NON_APOLOGY
+    assert ApologyQuality.FORMAL < ApologyQuality.SINCERE < ApologyQuality.EXEMPLARY
+    assert all(quality.definition for quality in ApologyQuality)
+
+
+def test_markdown_is_sanitised():
+    html = render_markdown("Hi <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>")
+    assert "<script" not in html and "javascript:" not in html and "onerror" not in html
+
+
+@pytest.mark.parametrize(
+    ("start", "start_precision", "end", "end_precision", "expected"),
+    [
+        ((2020, 1, 1), "day", (2020, 1, 1), "day", "the same day"),
+        ((2020, 1, 1), "day", (2020, 1, 4), "day", "3 days"),
+        ((2020, 1, 1), "day", (2020, 2, 5), "day", "about 5 weeks"),
+        ((2020, 1, 1), "day", (2020, 7, 1), "day", "about 6 months"),
+        ((2009, 12, 1), "month", (2010, 2, 1), "month", "about 2 months"),
+        ((2009, 12, 1), "month", (2009, 12, 20), "day", "within a month"),
+        ((2009, 1, 1), "year", (2009, 6, 1), "month", "within 6 months"),
+        ((2008, 3, 1), "month", (2009, 7, 6), "day", "about 16 months"),
+    ],
+)
+def test_delays_are_written_no_more_precisely_than_the_dates(start, start_precision, end, end_precision, expected):
+    with translation.override("en"):
+        text = describe_delay(datetime.date(*start), start_precision, datetime.date(*end), end_precision)
+    assert text == expected
+
+
+def test_money_is_formatted_for_the_language():
+    with translation.override("fr"):
+        assert (
+            format_money(Decimal("88247"), "EUR") == "88\u202f247\u00a0€"
+            or format_money(Decimal("88247"), "EUR") == "88\u00a0247\u00a0€"
+        )
+    with translation.override("en"):
+        assert format_money(Decimal("88247"), "EUR") == "€88,247"
