@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -144,6 +145,14 @@ def truncate_to_precision(date, precision):
     return date
 
 
+class URLField(models.URLField):
+    """A URL field whose forms assume https for an address typed without a scheme (Django 6's default)."""
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("assume_scheme", "https")
+        return super().formfield(**kwargs)
+
+
 class SlugManager(models.Manager):
     """Fixtures refer to taxonomy rows by slug, so they load the same on any database."""
 
@@ -191,7 +200,7 @@ class Company(NaturalSlugMixin, models.Model):
     country = models.CharField(
         _("country"), max_length=2, blank=True, help_text=_("ISO 3166 code of the head office, e.g. FR.")
     )
-    website = models.URLField(_("website"), blank=True)
+    website = URLField(_("website"), blank=True)
     description = models.TextField(_("description"), blank=True)
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
 
@@ -211,12 +220,12 @@ class Company(NaturalSlugMixin, models.Model):
     def __str__(self):
         return self.name
 
-    def get_absolute_url(self):
-        return reverse("incidents:company_detail", kwargs={"slug": self.slug})
-
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         self.refresh_search_documents()
+
+    def get_absolute_url(self):
+        return reverse("incidents:company_detail", kwargs={"slug": self.slug})
 
     def refresh_search_documents(self):
         """Company names and aliases are searchable through each of the company's cases."""
@@ -368,8 +377,13 @@ class Incident(models.Model):
     resolution_days = models.PositiveIntegerField(null=True, blank=True, editable=False)
     headline_cost_eur = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True, editable=False)
     search_document = models.TextField(blank=True, editable=False)
+    # PostgreSQL keeps it current with a trigger (migration 0003); unused on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["search_document", "story_html"])
+    # Harm types and lesson themes are part of a case: their history is kept with it.
+    history = HistoricalRecords(
+        excluded_fields=["search_document", "search_vector", "story_html"], m2m_fields=["harm_types", "lessons"]
+    )
 
     objects = IncidentQuerySet.as_manager()
 
@@ -423,6 +437,19 @@ class Incident(models.Model):
     def __str__(self):
         return f"{self.reference} {self.title}"
 
+    def save(self, *args, **kwargs):
+        self.story_html = render_markdown(self.story)
+        self.response_days = self._compute_days(self.first_response_on, self.first_response_precision)
+        self.resolution_days = self._compute_days(self.resolved_on, self.resolved_precision)
+        if self.status == Status.PUBLISHED and not self.published_at:
+            self.published_at = timezone.now()
+        if self.status == Status.RETRACTED and not self.retracted_at:
+            self.retracted_at = timezone.now()
+        self.refresh_search_document()
+        if self.pk:
+            self.refresh_headline_cost()
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("incidents:incident_detail", kwargs={"pk": self.pk, "slug": self.slug or "-"})
 
@@ -465,6 +492,18 @@ class Incident(models.Model):
 
     def missing_for_publication(self):
         """What stops this case from being published, as messages an editor reads (empty when ready)."""
+        missing = self.missing_fields_for_publication()
+        if self.pk:
+            if not self.sources.exists():
+                missing.append(_("at least one source"))
+            if self.images.filter(alt_text="").exists():
+                missing.append(_("alt text for every image"))
+        else:
+            missing.append(_("at least one source"))
+        return missing
+
+    def missing_fields_for_publication(self):
+        """The part of `missing_for_publication()` a form can check before its inlines are saved."""
         missing = []
         if not self.summary.strip():
             missing.append(_("a summary"))
@@ -476,13 +515,6 @@ class Incident(models.Model):
             missing.append(_("a company"))
         if not self.occurred_on:
             missing.append(_("the date it happened"))
-        if self.pk:
-            if not self.sources.exists():
-                missing.append(_("at least one source"))
-            if self.images.filter(alt_text="").exists():
-                missing.append(_("alt text for every image"))
-        else:
-            missing.append(_("at least one source"))
         return missing
 
     def _compute_days(self, end, end_precision):
@@ -515,19 +547,6 @@ class Incident(models.Model):
         self.headline_cost_eur = estimate.amount_in_eur() if estimate else None
         if save:
             Incident.objects.filter(pk=self.pk).update(headline_cost_eur=self.headline_cost_eur)
-
-    def save(self, *args, **kwargs):
-        self.story_html = render_markdown(self.story)
-        self.response_days = self._compute_days(self.first_response_on, self.first_response_precision)
-        self.resolution_days = self._compute_days(self.resolved_on, self.resolved_precision)
-        if self.status == Status.PUBLISHED and not self.published_at:
-            self.published_at = timezone.now()
-        if self.status == Status.RETRACTED and not self.retracted_at:
-            self.retracted_at = timezone.now()
-        self.refresh_search_document()
-        if self.pk:
-            self.refresh_headline_cost()
-        super().save(*args, **kwargs)
 
 
 class CostEstimate(models.Model):
@@ -580,6 +599,10 @@ class CostEstimate(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()}: {self.amount_display}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.incident.refresh_headline_cost(save=True)
+
     @property
     def is_range(self):
         return self.amount_high is not None and self.amount_high != self.amount_low
@@ -603,10 +626,6 @@ class CostEstimate(models.Model):
         amount = self.amount_high if self.amount_high is not None else self.amount_low
         return (amount * rate).quantize(Decimal("0.01")) if rate is not None else None
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        self.incident.refresh_headline_cost(save=True)
-
     def delete(self, *args, **kwargs):
         result = super().delete(*args, **kwargs)
         self.incident.refresh_headline_cost(save=True)
@@ -616,11 +635,11 @@ class CostEstimate(models.Model):
 class Source(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="sources")
     kind = models.CharField(_("kind"), max_length=10, choices=SourceKind.choices, default=SourceKind.PRESS)
-    url = models.URLField(_("URL"), max_length=500, blank=True, help_text=_("Leave empty for print only."))
+    url = URLField(_("URL"), max_length=500, blank=True, help_text=_("Leave empty for print only."))
     title = models.CharField(_("title"), max_length=300)
     publisher = models.CharField(_("publisher"), max_length=200)
     published_on = models.DateField(_("published on"), null=True, blank=True)
-    archive_url = models.URLField(
+    archive_url = URLField(
         _("archived copy"), max_length=500, blank=True, help_text=_("A copy on the Wayback Machine or archive.today.")
     )
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
@@ -689,6 +708,34 @@ class IncidentImage(models.Model):
 
     def __str__(self):
         return self.alt_text or self.image.name
+
+    def srcset(self, image_format="webp"):
+        """The `srcset` of one format ("webp" or "fallback"): "/media/...-480w.webp 480w, ..."."""
+        from incidents.images import srcset
+
+        return srcset(self.renditions, image_format)
+
+    @property
+    def webp_srcset(self):
+        return self.srcset("webp")
+
+    @property
+    def fallback_srcset(self):
+        return self.srcset("fallback")
+
+    @property
+    def fallback_type(self):
+        """The MIME type of the fallback renditions: image/jpeg, or image/png for images with transparency."""
+        from incidents.images import fallback_type
+
+        return fallback_type(self.renditions)
+
+    @property
+    def src(self):
+        """A middle-sized fallback rendition for `<img src>` (the original until renditions exist)."""
+        from incidents.images import default_src
+
+        return default_src(self.renditions) or (self.image.url if self.image else "")
 
 
 class Correction(models.Model):

@@ -56,22 +56,14 @@ def format_money(amount, currency: str) -> str:
 def format_big_money(amount, currency: str) -> str:
     """Headline figures: "USD 180 million" reads better than every digit."""
     amount = Decimal(amount)
-    for threshold, word_one, word_many in (
-        (Decimal(10) ** 9, "billion", "billion"),
-        (Decimal(10) ** 6, "million", "million"),
+    for threshold, template in (
+        (Decimal(10) ** 9, _("%(currency)s %(n)s billion")),
+        (Decimal(10) ** 6, _("%(currency)s %(n)s million")),
     ):
         if amount >= threshold:
-            value = (amount / threshold).normalize()
-            value = value.quantize(Decimal("0.1")) if value != value.to_integral_value() else value.quantize(1)
-            if word_one == "billion":
-                unit = ngettext("%(n)s billion", "%(n)s billion", int(value)) % {
-                    "n": number_format(value, use_l10n=True)
-                }
-            else:
-                unit = ngettext("%(n)s million", "%(n)s million", int(value)) % {
-                    "n": number_format(value, use_l10n=True)
-                }
-            return f"{currency}\u00a0{unit}"
+            value = amount / threshold
+            value = value.quantize(Decimal(1) if value == value.to_integral_value() else Decimal("0.1"))
+            return template % {"currency": currency, "n": number_format(value, use_l10n=True)}
     return format_money(amount, currency)
 
 

@@ -1,7 +1,430 @@
-from django.http import HttpResponse
+"""Public pages. Each runs a fixed number of queries, whatever it lists."""
+
+from __future__ import annotations
+
+import statistics
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models.expressions import RawSQL
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
+from django.views.generic import ListView, TemplateView
+from django_filters.views import FilterView
+
+from incidents.filters import (
+    HEADLINE_OPTIONS,
+    SORTS,
+    IncidentFilterSet,
+    active_filter_chips,
+    highlight,
+    marks_to_html,
+)
+from incidents.models import (
+    APOLOGY_DEFINITIONS,
+    ApologyQuality,
+    Company,
+    CostEstimate,
+    CostKind,
+    HarmType,
+    Incident,
+    IncidentImage,
+    Lesson,
+    Sector,
+    Status,
+)
+from incidents.text import format_big_money
+
+PAGE_SIZE = 20
+
+
+def paginate(request, queryset, per_page=PAGE_SIZE):
+    """A page of results; a page number out of range or not a number shows the nearest real page."""
+    paginator = Paginator(queryset, per_page)
+    return paginator.get_page(request.GET.get("page"))
 
 
 @require_GET
 def home(request):
-    return HttpResponse("Sévices clients")
+    latest = list(Incident.objects.published().with_related().newest()[:6])
+    featured = Incident.objects.published().with_related().filter(featured=True).newest().first()
+    if featured is None and latest:
+        featured = latest[0]
+    sectors = Sector.objects.annotate(
+        n_cases=Count("companies__incidents", filter=Q(companies__incidents__status=Status.PUBLISHED))
+    ).filter(n_cases__gt=0)
+    companies = (
+        Company.objects.annotate(n_cases=Count("incidents", filter=Q(incidents__status=Status.PUBLISHED)))
+        .filter(n_cases__gt=0)
+        .order_by("-n_cases", "name")[:8]
+    )
+    context = {
+        "featured": featured,
+        "latest": [case for case in latest if case != featured][:5],
+        "sectors": sectors,
+        "top_companies": companies,
+        "lessons": Lesson.objects.all()[:4],
+        "total": Incident.objects.published().count(),
+    }
+    return render(request, "incidents/home.html", context)
+
+
+class IncidentListView(FilterView):
+    """The catalogue: filters, facet counts, active-filter chips, 20 per page."""
+
+    filterset_class = IncidentFilterSet
+    template_name = "incidents/incident_list.html"
+    paginate_by = PAGE_SIZE
+    strict = False  # a parameter the form does not understand is reported and ignored, never a 500
+
+    def get_queryset(self):
+        return Incident.objects.published().with_related()
+
+    def paginate_queryset(self, queryset, page_size):
+        page = paginate(self.request, queryset, page_size)
+        return page.paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = context["filter"]
+        page_cases = list(context["page_obj"].object_list)
+        attach_snippets(page_cases, filterset.search_text)
+        facets = filterset.facets()
+        context.update(
+            cases=page_cases,
+            chips=active_filter_chips(filterset),
+            sort_key=filterset.sort_key,
+            sorts=[(key, label) for key, (label, _ordering) in SORTS.items()],
+            sector_options=facet_options(Sector.objects.all(), facets["sector"], filterset.data.getlist("sector")),
+            harm_options=facet_options(HarmType.objects.all(), facets["harm"], filterset.data.getlist("harm")),
+            apology_options=[
+                {
+                    "value": quality.slug,
+                    "label": quality.label,
+                    "count": facets["apology"].get(quality.value, 0),
+                    "checked": quality.slug in filterset.data.getlist("apology"),
+                }
+                for quality in ApologyQuality
+            ],
+            form_errors=filterset.form.errors,
+            # Filters the form has no visible field for travel along as hidden fields.
+            hidden_filters=[
+                (name, value)
+                for name in ("company", "lesson", "updated_within")
+                for value in filterset.data.getlist(name)
+            ],
+            search_text=filterset.search_text,
+        )
+        return context
+
+
+def facet_options(objects, counts, selected):
+    return [
+        {"value": obj.slug, "label": obj.name, "count": counts.get(obj.pk, 0), "checked": obj.slug in selected}
+        for obj in objects
+    ]
+
+
+def attach_snippets(cases, text):
+    """Give each case of a search page a highlighted snippet: one query for the whole page."""
+    if not text or not cases:
+        return
+    if connection.vendor == "postgresql":
+        headline = RawSQL(
+            "ts_headline(CASE WHEN language = 'fr' THEN 'sevices_fr'::regconfig ELSE 'sevices_en'::regconfig END,"
+            " search_document,"
+            " websearch_to_tsquery('sevices_fr', %s) || websearch_to_tsquery('sevices_en', %s), %s)",
+            [text, text, HEADLINE_OPTIONS],
+        )
+        snippets = dict(
+            Incident.objects.filter(pk__in=[c.pk for c in cases]).annotate(h=headline).values_list("pk", "h")
+        )
+        for case in cases:
+            case.snippet = marks_to_html(snippets.get(case.pk, case.summary))
+    else:
+        words = text.split()[:10]
+        for case in cases:
+            text_with_match = case.summary if any(w.lower() in case.summary.lower() for w in words) else None
+            case.snippet = highlight(text_with_match or case.search_document, words)
+
+
+def case_prefetches():
+    return [
+        "harm_types",
+        "lessons",
+        "company__aliases",
+        "sources",
+        "timeline",
+        "corrections",
+        Prefetch("costs", queryset=CostEstimate.objects.select_related("source")),
+        Prefetch("images", queryset=IncidentImage.objects.all()),
+    ]
+
+
+@require_GET
+def incident_detail(request, pk, slug=None):
+    case = get_object_or_404(
+        Incident.objects.select_related("company__sector", "merged_into").prefetch_related(*case_prefetches()),
+        pk=pk,
+    )
+    if case.status == Status.MERGED and case.merged_into_id:
+        target = case.merged_into
+        for _hop in range(5):  # a chain of merges ends on the surviving case
+            if target.status != Status.MERGED or not target.merged_into_id:
+                break
+            target = target.merged_into
+        return HttpResponseRedirect(target.get_absolute_url(), status=301)
+    is_preview = case.status in (Status.DRAFT, Status.REVIEW)
+    if is_preview and not request.user.is_staff:
+        raise Http404("No published case with this number.")
+    if slug != case.slug:
+        return redirect(case.get_absolute_url(), permanent=True)
+    if case.status == Status.RETRACTED:
+        return render(request, "incidents/incident_retracted.html", {"case": case})
+    context = {
+        "case": case,
+        "is_preview": is_preview,
+        "facts": key_facts(case),
+        "related": related_cases(case),
+        "apology_scale": [(q, APOLOGY_DEFINITIONS[q.value]) for q in ApologyQuality],
+    }
+    return render(request, "incidents/incident_detail.html", context)
+
+
+def key_facts(case):
+    """The figures of the key-facts box, never adding or comparing amounts in different currencies."""
+    costs = list(case.costs.all())
+    bad_buzz = [c for c in costs if c.kind == CostKind.BAD_BUZZ]
+    remedies = [c for c in costs if c.kind == CostKind.REMEDY]
+    headline = max(bad_buzz, key=lambda c: c.amount_high or c.amount_low, default=None)
+    ratio = None
+    if headline:
+        remedy = next((r for r in remedies if r.currency == headline.currency and r.central_amount > 0), None)
+        if remedy:
+            ratio = {
+                "times": round(headline.central_amount / remedy.central_amount),
+                "remedy": remedy,
+            }
+    return {
+        "headline_cost": headline,
+        "headline_text": format_big_money(headline.central_amount, headline.currency) if headline else "",
+        "ratio": ratio,
+        "other_costs": [c for c in costs if c is not headline],
+        "first_response": case.delay_to_first_response(),
+        "resolution": case.delay_to_resolution(),
+        "turning_point": next((e for e in case.timeline.all() if e.is_turning_point), None),
+    }
+
+
+def related_cases(case, limit=4):
+    """Other cases of the same company first, then cases sharing a harm in the same sector: two queries."""
+    base = Incident.objects.published().exclude(pk=case.pk).select_related("company__sector")
+    same_company = list(base.filter(company_id=case.company_id).newest()[:limit])
+    if len(same_company) >= limit:
+        return same_company
+    harm_ids = [h.pk for h in case.harm_types.all()]
+    similar = (
+        base.exclude(company_id=case.company_id)
+        .filter(company__sector_id=case.company.sector_id)
+        .annotate(shared=Count("harm_types", filter=Q(harm_types__in=harm_ids)))
+        .order_by("-shared", "-published_at", "-id")[: limit - len(same_company)]
+    )
+    return same_company + list(similar)
+
+
+@require_GET
+def short_reference(request, number):
+    """/SC-0042 answers with the case's canonical page."""
+    case = get_object_or_404(Incident.objects.public(), pk=number)
+    return redirect(case.get_absolute_url(), permanent=True)
+
+
+@require_GET
+def incident_redirect(request, pk):
+    """/cases/42/ answers with the canonical URL, slug included."""
+    return incident_detail(request, pk, slug=None)
+
+
+class CompanyListView(ListView):
+    template_name = "incidents/company_list.html"
+    context_object_name = "companies"
+    paginate_by = 200
+
+    def get_queryset(self):
+        return (
+            Company.objects.select_related("sector")
+            .annotate(n_cases=Count("incidents", filter=Q(incidents__status=Status.PUBLISHED)))
+            .filter(n_cases__gt=0)
+            .order_by("name")
+        )
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+@require_GET
+def company_detail(request, slug):
+    company = get_object_or_404(Company.objects.select_related("sector").prefetch_related("aliases"), slug=slug)
+    cases = Incident.objects.published().for_company(company)
+    page = paginate(request, cases.with_related().newest())
+    apology_counts = dict(cases.values_list("apology_quality").annotate(n=Count("id")).order_by())
+    response_days = list(cases.exclude(response_days=None).values_list("response_days", flat=True))
+    estimates = (
+        CostEstimate.objects.filter(incident__in=cases, kind=CostKind.BAD_BUZZ)
+        .values("currency")
+        .annotate(total=Sum("amount_low"), n=Count("id"))
+        .order_by("currency")
+    )
+    record = {
+        "n_cases": page.paginator.count,
+        "apology": [(q, apology_counts.get(q.value, 0)) for q in ApologyQuality if apology_counts.get(q.value)],
+        "median_response_days": round(median(response_days)) if response_days else None,
+        "response_sample": len(response_days),
+        "estimates": [
+            {"currency": e["currency"], "n": e["n"], "text": format_big_money(e["total"], e["currency"])}
+            for e in estimates
+        ],
+    }
+    return render(request, "incidents/company_detail.html", {"company": company, "page_obj": page, "record": record})
+
+
+class SectorListView(ListView):
+    template_name = "incidents/sector_list.html"
+    context_object_name = "sectors"
+
+    def get_queryset(self):
+        return Sector.objects.annotate(
+            n_cases=Count("companies__incidents", filter=Q(companies__incidents__status=Status.PUBLISHED)),
+            n_companies=Count("companies", distinct=True),
+        )
+
+
+@require_GET
+def sector_detail(request, slug):
+    sector = get_object_or_404(Sector, slug=slug)
+    cases = Incident.objects.published().for_sector(sector).with_related().newest()
+    companies = (
+        sector.companies.annotate(n_cases=Count("incidents", filter=Q(incidents__status=Status.PUBLISHED)))
+        .filter(n_cases__gt=0)
+        .order_by("-n_cases", "name")[:30]
+    )
+    return render(
+        request,
+        "incidents/sector_detail.html",
+        {"sector": sector, "page_obj": paginate(request, cases), "companies": companies},
+    )
+
+
+@require_GET
+def lesson_detail(request, slug):
+    lesson = get_object_or_404(Lesson, slug=slug)
+    cases = Incident.objects.published().filter(lessons=lesson).with_related().newest()
+    return render(request, "incidents/lesson_detail.html", {"lesson": lesson, "page_obj": paginate(request, cases)})
+
+
+class AboutView(TemplateView):
+    template_name = "incidents/about.html"
+
+
+class MethodologyView(TemplateView):
+    template_name = "incidents/methodology.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["apology_scale"] = [(q, APOLOGY_DEFINITIONS[q.value]) for q in ApologyQuality]
+        context["lessons"] = Lesson.objects.all()
+        return context
+
+
+@require_GET
+def set_language(request, code):
+    """Switch the interface language with a plain link (cacheable pages need no CSRF form)."""
+    if code not in dict(settings.LANGUAGES):
+        raise Http404("Unknown language.")
+    next_url = request.GET.get("next") or reverse("incidents:home")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=False):
+        next_url = reverse("incidents:home")
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    translation.activate(code)
+    return response
+
+
+def page_not_found(request, exception):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "500.html", status=500)
+
+
+# Reader tips ---------------------------------------------------------------------------------------------
+# Plain functions with their own imports: the public views above belong to another part of the site.
+
+TIP_MAX_BODY_BYTES = 64 * 1024  # the form's limits add up to about 8 KB; anything far larger is not a reader
+
+
+def submit_tip(request):
+    """The public "Submit a story" form: CSRF, a honeypot, a rate limit per client, plain text only."""
+    from django.core import signing
+    from django.views.decorators.cache import never_cache
+
+    from incidents.forms import TipForm, client_hash, count_tip, tip_rate_limited
+
+    @never_cache
+    def view(request):
+        if request.method not in ("GET", "POST"):
+            from django.http import HttpResponseNotAllowed
+
+            return HttpResponseNotAllowed(["GET", "POST"])
+        status = 200
+        if request.method == "GET":
+            form = TipForm()
+        elif int(request.META.get("CONTENT_LENGTH") or 0) > TIP_MAX_BODY_BYTES:
+            form, status = TipForm(), 413
+            form.add_error(None, _("That is far more text than this form takes. Please shorten it."))
+        elif tip_rate_limited(request):
+            return render(request, "incidents/submit.html", {"form": TipForm(), "rate_limited": True}, status=429)
+        else:
+            form = TipForm(request.POST)
+            if form.is_robot:
+                count_tip(request)  # answered like a success, saved nowhere
+                return redirect("incidents:submit_thanks")
+            if form.is_valid():
+                tip = form.save(commit=False)
+                tip.client_hash = client_hash(request)
+                tip.save()
+                count_tip(request)
+                token = signing.dumps(tip.reference, salt="incidents.tips.thanks")
+                return redirect(f"{reverse('incidents:submit_thanks')}?ref={token}")
+            status = 400
+        return render(request, "incidents/submit.html", {"form": form}, status=status)
+
+    return view(request)
+
+
+@require_GET
+def submit_thanks(request):
+    """The page after a tip: its reference, carried signed in the URL (no session for readers)."""
+    from django.core import signing
+    from django.views.decorators.cache import never_cache
+
+    try:
+        reference = signing.loads(request.GET.get("ref", ""), salt="incidents.tips.thanks", max_age=24 * 3600)
+    except signing.BadSignature:
+        reference = None
+    return never_cache(lambda r: render(r, "incidents/submit_thanks.html", {"reference": reference}))(request)

@@ -3,6 +3,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("incidents.urls")),
 ]
+
+handler404 = "incidents.views.page_not_found"
+handler500 = "incidents.views.server_error"

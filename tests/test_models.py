@@ -50,7 +50,7 @@ def test_published_case_needs_a_publication_date():
 def test_country_must_be_iso_code():
     case = factories.incident()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Incident.objects.filter(pk=case.pk).update(country="France")
+        Incident.objects.filter(pk=case.pk).update(country="fr")
 
 
 def test_case_cannot_be_merged_into_itself():

@@ -4,6 +4,7 @@ tsvector kept current by a trigger (so bulk inserts are covered too), and a GIN 
 On SQLite these operations do nothing; search falls back to a plain text match.
 """
 
+import django.contrib.postgres.search
 from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
 from django.db import migrations
 
@@ -22,8 +23,6 @@ BEGIN
     END IF;
 END
 $$;
-
-ALTER TABLE incidents_incident ADD COLUMN search_vector tsvector;
 
 CREATE FUNCTION incidents_incident_search_vector() RETURNS trigger AS $$
 DECLARE
@@ -58,7 +57,6 @@ DROP INDEX IF EXISTS company_name_trgm;
 DROP INDEX IF EXISTS incident_search_vector;
 DROP TRIGGER IF EXISTS incidents_incident_search_vector_update ON incidents_incident;
 DROP FUNCTION IF EXISTS incidents_incident_search_vector();
-ALTER TABLE incidents_incident DROP COLUMN IF EXISTS search_vector;
 DROP TEXT SEARCH CONFIGURATION IF EXISTS sevices_fr;
 DROP TEXT SEARCH CONFIGURATION IF EXISTS sevices_en;
 """
@@ -80,5 +78,10 @@ class Migration(migrations.Migration):
     operations = [
         UnaccentExtension(),
         TrigramExtension(),
+        migrations.AddField(
+            model_name="incident",
+            name="search_vector",
+            field=django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
+        ),
         migrations.RunPython(forward, backward),
     ]

@@ -1,0 +1,452 @@
+"""What a reader sees on each public page."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.filters import IncidentFilterSet
+from incidents.models import ApologyQuality, CostKind, DatePrecision, Incident, Status
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue():
+    """A small catalogue: two sectors, three companies, five published cases and hidden ones."""
+    energy = factories.sector(name="Energy", slug="energy")
+    rail = factories.sector(name="Rail", slug="rail")
+    edf = factories.company(name="EDF", slug="edf", sector=energy)
+    edf.aliases.create(name="Électricité de France")
+    engie = factories.company(name="Engie", slug="engie", sector=energy)
+    sncf = factories.company(name="SNCF", slug="sncf", sector=rail)
+    bill = factories.harm_type(name="Absurd bill X", slug="bill-x")
+    delay = factories.harm_type(name="Travel disruption X", slug="delay-x")
+    now = timezone.now()
+    cases = {
+        "edf": factories.incident(
+            title="A bill of 88,247 euros",
+            slug="edf-bill",
+            company=edf,
+            harm_types=[bill],
+            apology_quality=ApologyQuality.REFUSED,
+            occurred_on=datetime.date(2009, 12, 1),
+            occurred_precision=DatePrecision.MONTH,
+            first_response_on=datetime.date(2010, 2, 1),
+            first_response_precision=DatePrecision.MONTH,
+            story="La facture d'électricité était absurde.",
+            language="fr",
+            published_at=now - datetime.timedelta(days=5),
+        ),
+        "engie": factories.incident(
+            title="Gas meter misread",
+            company=engie,
+            harm_types=[bill],
+            apology_quality=ApologyQuality.FORMAL,
+            occurred_on=datetime.date(2015, 3, 3),
+            first_response_on=datetime.date(2015, 3, 10),
+            country="BE",
+            published_at=now - datetime.timedelta(days=4),
+        ),
+        "sncf": factories.incident(
+            title="Fifteen hours to Port-Bou",
+            company=sncf,
+            harm_types=[delay],
+            apology_quality=ApologyQuality.SINCERE,
+            occurred_on=datetime.date(2011, 12, 28),
+            first_response_on=datetime.date(2012, 1, 3),
+            published_at=now - datetime.timedelta(days=3),
+        ),
+        "sncf2": factories.incident(
+            title="Strike without notice",
+            company=sncf,
+            harm_types=[delay, bill],
+            apology_quality=ApologyQuality.NONE,
+            occurred_on=datetime.date(2019, 5, 1),
+            published_at=now - datetime.timedelta(days=2),
+            story="Les guitares des passagers sont restées à quai.",
+        ),
+        "edf2": factories.incident(
+            title="Meter replaced twice",
+            company=edf,
+            harm_types=[],
+            apology_quality=ApologyQuality.EXEMPLARY,
+            occurred_on=datetime.date(2021, 6, 1),
+            published_at=now - datetime.timedelta(days=1),
+        ),
+    }
+    factories.cost(cases["edf"], "500000", currency="EUR")
+    factories.cost(cases["sncf"], "2000000", currency="EUR")
+    factories.cost(cases["engie"], "100", currency="USD")
+    for status in (Status.DRAFT, Status.REVIEW, Status.RETRACTED):
+        factories.incident(title=f"SECRET-{status} case", company=edf, harm_types=[bill], status=status)
+    return cases
+
+
+def titles(response):
+    return [case.title for case in response.context["cases"]]
+
+
+def test_home_shows_latest_featured_sectors_companies_and_lessons(client, catalogue):
+    catalogue["sncf"].featured = True
+    catalogue["sncf"].save()
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.context["featured"] == catalogue["sncf"]
+    page = response.text
+    assert "Fifteen hours to Port-Bou" in page and "Meter replaced twice" in page
+    assert "Apologise, and do it well" in page
+    assert reverse("incidents:sector_detail", args=["energy"]) in page
+    assert "SECRET" not in page
+
+
+def test_list_shows_published_cases_newest_first(client, catalogue):
+    response = client.get("/cases/")
+    assert response.status_code == 200
+    assert titles(response) == [
+        "Meter replaced twice",
+        "Strike without notice",
+        "Fifteen hours to Port-Bou",
+        "Gas meter misread",
+        "A bill of 88,247 euros",
+    ]
+    assert "SECRET" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"sector": "rail"}, {"Fifteen hours to Port-Bou", "Strike without notice"}),
+        (
+            {"sector": ["rail", "energy"]},
+            {
+                "Fifteen hours to Port-Bou",
+                "Strike without notice",
+                "A bill of 88,247 euros",
+                "Gas meter misread",
+                "Meter replaced twice",
+            },
+        ),
+        ({"company": "edf"}, {"A bill of 88,247 euros", "Meter replaced twice"}),
+        ({"company": ["edf", "engie"]}, {"A bill of 88,247 euros", "Meter replaced twice", "Gas meter misread"}),
+        ({"harm": "delay-x"}, {"Fifteen hours to Port-Bou", "Strike without notice"}),
+        (
+            {"harm": ["delay-x", "bill-x"]},
+            {"Fifteen hours to Port-Bou", "Strike without notice", "A bill of 88,247 euros", "Gas meter misread"},
+        ),
+        ({"apology": "refused"}, {"A bill of 88,247 euros"}),
+        ({"apology": ["refused", "exemplary"]}, {"A bill of 88,247 euros", "Meter replaced twice"}),
+        ({"year_from": "2015"}, {"Gas meter misread", "Strike without notice", "Meter replaced twice"}),
+        ({"year_to": "2011"}, {"A bill of 88,247 euros", "Fifteen hours to Port-Bou"}),
+        ({"year_from": "2011", "year_to": "2015"}, {"Fifteen hours to Port-Bou", "Gas meter misread"}),
+        ({"country": "be"}, {"Gas meter misread"}),
+        ({"min_cost": "400000"}, {"A bill of 88,247 euros", "Fifteen hours to Port-Bou"}),
+        ({"sector": "energy", "apology": "formal"}, {"Gas meter misread"}),
+        ({"sector": "rail", "harm": "bill-x", "year_from": "2019"}, {"Strike without notice"}),
+    ],
+)
+def test_each_filter_alone_and_combined(client, catalogue, query, expected):
+    response = client.get("/cases/", query)
+    assert response.status_code == 200
+    assert set(titles(response)) == expected
+
+
+def test_filterset_on_plain_dicts(catalogue):
+    filterset = IncidentFilterSet({"sector": ["energy"], "apology": ["refused", "formal"]})
+    assert {c.title for c in filterset.qs} == {"A bill of 88,247 euros", "Gas meter misread"}
+
+
+def test_updated_within_keeps_recently_updated_cases(client, catalogue):
+    old = timezone.now() - datetime.timedelta(days=30)
+    Incident.objects.exclude(pk=catalogue["sncf"].pk).update(updated_at=old)
+    response = client.get("/cases/", {"updated_within": "7"})
+    assert titles(response) == ["Fifteen hours to Port-Bou"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected_first"),
+    [
+        ("occurred", "Meter replaced twice"),
+        ("cost", "Fifteen hours to Port-Bou"),
+        ("slowest", "A bill of 88,247 euros"),
+        ("apology", "A bill of 88,247 euros"),
+        ("newest", "Meter replaced twice"),
+    ],
+)
+def test_sorts(client, catalogue, sort, expected_first):
+    response = client.get("/cases/", {"sort": sort})
+    assert titles(response)[0] == expected_first
+
+
+def test_worst_apology_sort_follows_the_scale(client, catalogue):
+    response = client.get("/cases/", {"sort": "apology"})
+    qualities = [case.apology_quality for case in response.context["cases"]]
+    assert qualities == sorted(qualities)
+
+
+def test_facet_counts_respect_the_other_filters(client, catalogue):
+    response = client.get("/cases/", {"sector": "rail"})
+    sectors = {o["value"]: o["count"] for o in response.context["sector_options"]}
+    harms = {o["value"]: o["count"] for o in response.context["harm_options"]}
+    apologies = {o["value"]: o["count"] for o in response.context["apology_options"]}
+    # The sector facet ignores the sector filter itself, so readers can add a second sector.
+    assert sectors["rail"] == 2 and sectors["energy"] == 3
+    assert harms["bill-x"] == 1 and harms["delay-x"] == 2 and harms["absurd-bill"] == 0
+    assert apologies["sincere"] == 1 and apologies["none"] == 1 and apologies["refused"] == 0
+
+
+def test_active_filters_are_removable_chips(client, catalogue):
+    response = client.get("/cases/", {"sector": ["rail", "energy"], "apology": "refused"})
+    chips = {(str(c["label"]), str(c["value"])): c["query"] for c in response.context["chips"]}
+    assert chips[("Sector", "Rail")] == "sector=energy&apology=refused"
+    assert chips[("Apology", "Refused")] == "sector=rail&sector=energy"
+    assert "Clear all filters" in response.text
+
+
+def test_empty_state(client, catalogue):
+    response = client.get("/cases/", {"q": "zzzyyyxxx"})
+    assert response.status_code == 200
+    assert "No case matches these filters." in response.text
+
+
+def test_pagination_keeps_filters_and_sort(client):
+    rail = factories.sector(slug="rail-p")
+    company = factories.company(sector=rail)
+    for _ in range(45):
+        factories.incident(company=company)
+    factories.incident()  # another sector: filtered out
+    response = client.get("/cases/", {"sector": "rail-p", "sort": "occurred"})
+    assert len(response.context["cases"]) == 20
+    assert response.context["page_obj"].paginator.count == 45
+    assert 'href="?sector=rail-p&amp;sort=occurred&amp;page=2"' in response.text
+    page3 = client.get("/cases/", {"sector": "rail-p", "sort": "occurred", "page": "3"})
+    assert len(page3.context["cases"]) == 5
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"page": "999"},
+        {"page": "abc"},
+        {"page": "-1"},
+        {"sector": "no-such-sector"},
+        {"year_from": "99999999999999999999"},
+        {"year_from": "abc"},
+        {"min_cost": "1e309"},
+        {"min_cost": "-5"},
+        {"country": "FRANCE"},
+        {"apology": "polite"},
+        {"sort": "price; DROP TABLE"},
+        {"q": "\x00"},
+        {"q": "a" * 5000},
+        {"q": "🙂 ‮ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢"},
+        {"updated_within": "0"},
+        {"harm": ["bill-x"] * 50},
+    ],
+)
+def test_bad_input_gets_a_page_never_a_500(client, catalogue, query):
+    response = client.get("/cases/", query)
+    assert response.status_code == 200
+
+
+def test_form_reports_what_it_did_not_understand(client, catalogue):
+    response = client.get("/cases/", {"sector": "no-such-sector", "apology": "refused"})
+    assert "were not understood" in response.text
+    assert titles(response) == ["A bill of 88,247 euros"]
+
+
+def test_search_finds_by_company_alias_and_text(client, catalogue):
+    assert set(titles(client.get("/cases/", {"q": "Électricité"}))) == {
+        "A bill of 88,247 euros",
+        "Meter replaced twice",
+    }
+    assert titles(client.get("/cases/", {"q": "Port-Bou"})) == ["Fifteen hours to Port-Bou"]
+
+
+def test_search_results_have_highlighted_snippets(client, catalogue):
+    response = client.get("/cases/", {"q": "meter"})
+    assert "<mark>" in response.text
+
+
+@pytest.mark.postgres
+def test_postgres_search_is_accent_insensitive_and_stemmed(client, catalogue):
+    assert "A bill of 88,247 euros" in titles(client.get("/cases/", {"q": "electricite"}))
+    assert titles(client.get("/cases/", {"q": "guitare"})) == ["Strike without notice"]
+    assert titles(client.get("/cases/", {"q": "meters"}))[0] in {"Meter replaced twice", "Gas meter misread"}
+
+
+def test_case_page_tells_the_whole_story(client, catalogue):
+    case = catalogue["edf"]
+    factories.cost(case, "3500", currency="EUR", kind=CostKind.REMEDY)
+    factories.event(
+        case,
+        date=datetime.date(2010, 2, 1),
+        precision="month",
+        description="Bill corrected",
+        channel="customer_service",
+        is_turning_point=True,
+    )
+    response = client.get(case.get_absolute_url())
+    assert response.status_code == 200
+    page = response.text
+    for expected in (
+        case.reference,
+        "A bill of 88,247 euros",
+        "December 2009",
+        "Refused",
+        "The company was asked to apologise and explicitly refused.",
+        "about 2 months after the incident",
+        "Bill corrected",
+        "Turning point",
+        "Customer service",
+        "The lesson",
+        "Le Monde",
+        "Write to the <strong>ombudsman</strong>.",
+        "about 143 times the €3,500",
+    ):
+        assert expected in page, expected
+    assert reverse("incidents:company_detail", args=["edf"]) in page
+
+
+def test_case_redirects_to_canonical_url(client, catalogue):
+    case = catalogue["edf"]
+    for url in (f"/cases/{case.pk}/", f"/cases/{case.pk}/old-slug/", f"/SC-{case.pk:04d}", f"/SC-{case.pk}"):
+        response = client.get(url)
+        assert response.status_code == 301, url
+        assert response.url == f"/cases/{case.pk}/edf-bill/"
+
+
+def test_unpublished_cases_are_404_for_the_public_and_previewed_for_editors(client):
+    draft = factories.incident(status=Status.DRAFT, title="SECRET draft")
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    assert client.get(f"/SC-{draft.pk}").status_code == 404
+    client.force_login(factories.user(staff=True))
+    response = client.get(draft.get_absolute_url())
+    assert response.status_code == 200
+    assert "Not published." in response.text
+
+
+def test_retracted_case_explains_itself(client):
+    case = factories.incident(status=Status.RETRACTED, retraction_reason="The company was misidentified.")
+    response = client.get(case.get_absolute_url())
+    assert response.status_code == 200
+    assert "This case was retracted" in response.text
+    assert "The company was misidentified." in response.text
+
+
+def test_merged_case_redirects_to_the_surviving_case(client):
+    survivor = factories.incident(slug="survivor")
+    duplicate = factories.incident(status=Status.MERGED, merged_into=survivor)
+    response = client.get(duplicate.get_absolute_url())
+    assert response.status_code == 301
+    assert response.url == survivor.get_absolute_url()
+
+
+def test_related_cases_same_company_first(client, catalogue):
+    response = client.get(catalogue["edf"].get_absolute_url())
+    related = response.context["related"]
+    assert related[0] == catalogue["edf2"]
+    assert catalogue["engie"] in related
+    assert all(case.status == Status.PUBLISHED for case in related)
+
+
+def test_company_pages(client, catalogue):
+    response = client.get("/companies/")
+    assert response.status_code == 200
+    assert "EDF" in response.text and "SNCF" in response.text
+    response = client.get("/companies/edf/")
+    assert response.status_code == 200
+    record = response.context["record"]
+    assert record["n_cases"] == 2
+    assert "Électricité de France" in response.text
+    assert record["median_response_days"] == 62
+    assert [e["currency"] for e in record["estimates"]] == ["EUR"]
+    assert "SECRET" not in response.text
+    assert client.get("/companies/nope/").status_code == 404
+
+
+def test_sector_pages(client, catalogue):
+    response = client.get("/sectors/")
+    assert response.status_code == 200 and "Energy" in response.text
+    response = client.get("/sectors/energy/")
+    assert response.status_code == 200
+    assert response.context["page_obj"].paginator.count == 3
+    assert "ombudsman" in response.text
+    assert "SECRET" not in response.text
+
+
+def test_lesson_page(client, catalogue):
+    lesson = factories.lesson(title="Tell customers at once X", slug="tell-x")
+    catalogue["sncf"].lessons.add(lesson)
+    response = client.get("/lessons/tell-x/")
+    assert response.status_code == 200
+    assert [c.title for c in response.context["page_obj"]] == ["Fifteen hours to Port-Bou"]
+
+
+def test_static_pages(client):
+    assert "The apology scale" in client.get("/methodology/").text
+    assert client.get("/about/").status_code == 200
+
+
+def test_designed_404(client):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "This page does not exist" in response.text
+
+
+def test_language_switch_and_french_formats(client, catalogue):
+    response = client.get("/language/fr/", {"next": "/cases/"})
+    assert response.status_code == 302 and response.url == "/cases/"
+    page = client.get(catalogue["edf"].get_absolute_url()).text
+    assert '<html lang="fr">' in page
+    assert "décembre 2009" in page
+    assert client.get("/language/xx/").status_code == 404
+    assert client.get("/language/en/", {"next": "https://evil.example/"}).url == "/"
+
+
+def test_browser_language_is_respected(client):
+    response = client.get("/", headers={"accept-language": "fr-FR,fr;q=0.9"})
+    assert '<html lang="fr">' in response.text
+
+
+@pytest.mark.parametrize("url_name", ["home", "incident_list", "company_list", "sector_list"])
+def test_query_count_does_not_grow_with_the_catalogue(client, django_assert_num_queries, url_name):
+    sector = factories.sector()
+    company = factories.company(sector=sector)
+    harm = factories.harm_type()
+    factories.incident(company=company, harm_types=[harm])
+    with django_assert_num_queries(0) as small:
+        pass
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse(f"incidents:{url_name}"))
+    for _ in range(30):
+        factories.incident(company=factories.company(sector=factories.sector()), harm_types=[harm])
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse(f"incidents:{url_name}"))
+    assert len(one) == len(many), (url_name, len(one), len(many))
+    del small
+
+
+def test_case_and_company_pages_run_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    company = factories.company()
+    case = factories.incident(company=company, harm_types=[factories.harm_type(), factories.harm_type()])
+    for i in range(5):
+        factories.cost(case, str(100 + i))
+        factories.event(case, description=f"event {i}")
+        factories.source(incident=case)
+        factories.incident(company=company)
+    with django_assert_max_num_queries(14):
+        assert client.get(case.get_absolute_url()).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client.get(company.get_absolute_url()).status_code == 200
+
+
+def test_money_in_french(client, catalogue):
+    client.get("/language/fr/")
+    page = client.get(catalogue["edf"].get_absolute_url()).text
+    assert "500\u00a0000\u00a0€" in page
