@@ -70,11 +70,15 @@ INSTALLED_APPS = [
     "django.contrib.syndication",
     "django_filters",
     "simple_history",
+    "axes",
+    "csp",
     "incidents",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "incidents.security.SecurityHeadersMiddleware",
+    "incidents.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -84,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sevices.urls"
@@ -170,3 +175,75 @@ LOGGING = {
 # In development and tests, serve static files straight from the finders (no collectstatic needed).
 WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
+
+# Security ------------------------------------------------------------------------------------------------------
+# What each setting is for, and how to check it, is in docs/security.md. Production is "debug off, not under the
+# test runner"; development and tests run over plain HTTP, where Secure and __Host- cookies cannot be set.
+from csp.constants import NONE, SELF  # noqa: E402
+
+PRODUCTION = not DEBUG and not TESTING
+
+# HTTPS only: redirect plain HTTP (the proxy's X-Forwarded-Proto says which is which), then a year of HSTS.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Other sites learn that a reader came from here, never which page or search.
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"  # the embed page opts out with @xframe_options_exempt
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+)
+
+# Cookies: Secure, and in production __Host- names (no Domain, Path=/, so no subdomain can set or read them).
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+if PRODUCTION:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+# Only editors have sessions: a working day, and none survives closing the browser.
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Content-Security-Policy (django-csp 4) on every response. incidents/security.py adds the two exceptions:
+# `frame-ancestors *` for the embed page, one hashed style attribute in the admin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "manifest-src": [SELF],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# django-axes: after 5 failed logins from one address for one username, that pair is locked out (429) for an
+# hour, or until `manage.py axes_reset_username <name>` / `axes_reset_ip <address>` / `axes_reset`.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_COOLOFF_TIME = 1  # hours
+AXES_RESET_ON_SUCCESS = True
+# Trusted proxies in front of the app (0: none). Behind one, every client would otherwise share the proxy's
+# address; incidents.security.client_ip_address reads the address the outermost proxy saw.
+AXES_IPWARE_PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "incidents.security.client_ip_address"
