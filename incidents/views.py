@@ -207,10 +207,7 @@ def key_facts(case):
     if headline:
         remedy = next((r for r in remedies if r.currency == headline.currency and r.central_amount > 0), None)
         if remedy:
-            ratio = {
-                "times": round(headline.central_amount / remedy.central_amount),
-                "remedy": remedy,
-            }
+            ratio = {"times": round_significant(headline.central_amount / remedy.central_amount), "remedy": remedy}
     return {
         "headline_cost": headline,
         "headline_text": format_big_money(headline.central_amount, headline.currency) if headline else "",
@@ -220,6 +217,15 @@ def key_facts(case):
         "resolution": case.delay_to_resolution(),
         "turning_point": next((e for e in case.timeline.all() if e.is_turning_point), None),
     }
+
+
+def round_significant(value, digits=2):
+    """51,429 reads as "about 51,000": a ratio of two estimates is no more precise than that."""
+    value = float(value)
+    if value < 10:
+        return round(value, 1) if value < 2 else round(value)
+    magnitude = 10 ** (len(str(int(value))) - digits)
+    return int(round(value / magnitude) * magnitude)
 
 
 def related_cases(case, limit=4):
@@ -372,59 +378,51 @@ def server_error(request):
     return render(request, "500.html", status=500)
 
 
+
 # Reader tips ---------------------------------------------------------------------------------------------
-# Plain functions with their own imports: the public views above belong to another part of the site.
+# Imported here rather than at the top: this part of the module is maintained with the editors' admin.
+from django.core import signing  # noqa: E402
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+from django.views.decorators.cache import never_cache  # noqa: E402
+from django.views.decorators.http import require_http_methods  # noqa: E402
+
+from incidents.forms import TipForm, client_hash, count_tip, tip_rate_limited  # noqa: E402
 
 TIP_MAX_BODY_BYTES = 64 * 1024  # the form's limits add up to about 8 KB; anything far larger is not a reader
+TIP_THANKS_SALT = "incidents.tips.thanks"
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
 def submit_tip(request):
     """The public "Submit a story" form: CSRF, a honeypot, a rate limit per client, plain text only."""
-    from django.core import signing
-    from django.views.decorators.cache import never_cache
-
-    from incidents.forms import TipForm, client_hash, count_tip, tip_rate_limited
-
-    @never_cache
-    def view(request):
-        if request.method not in ("GET", "POST"):
-            from django.http import HttpResponseNotAllowed
-
-            return HttpResponseNotAllowed(["GET", "POST"])
-        status = 200
-        if request.method == "GET":
-            form = TipForm()
-        elif int(request.META.get("CONTENT_LENGTH") or 0) > TIP_MAX_BODY_BYTES:
-            form, status = TipForm(), 413
-            form.add_error(None, _("That is far more text than this form takes. Please shorten it."))
-        elif tip_rate_limited(request):
-            return render(request, "incidents/submit.html", {"form": TipForm(), "rate_limited": True}, status=429)
-        else:
-            form = TipForm(request.POST)
-            if form.is_robot:
-                count_tip(request)  # answered like a success, saved nowhere
-                return redirect("incidents:submit_thanks")
-            if form.is_valid():
-                tip = form.save(commit=False)
-                tip.client_hash = client_hash(request)
-                tip.save()
-                count_tip(request)
-                token = signing.dumps(tip.reference, salt="incidents.tips.thanks")
-                return redirect(f"{reverse('incidents:submit_thanks')}?ref={token}")
-            status = 400
-        return render(request, "incidents/submit.html", {"form": form}, status=status)
-
-    return view(request)
+    if request.method == "GET":
+        return render(request, "incidents/submit.html", {"form": TipForm()})
+    if int(request.META.get("CONTENT_LENGTH") or 0) > TIP_MAX_BODY_BYTES:
+        form = TipForm()
+        form.add_error(None, _("That is far more text than this form takes. Please shorten it."))
+        return render(request, "incidents/submit.html", {"form": form}, status=413)
+    if tip_rate_limited(request):
+        return render(request, "incidents/submit.html", {"form": TipForm(), "rate_limited": True}, status=429)
+    form = TipForm(request.POST)
+    if form.is_robot:
+        count_tip(request)  # answered like a success, saved nowhere
+        return redirect("incidents:submit_thanks")
+    if not form.is_valid():
+        return render(request, "incidents/submit.html", {"form": form}, status=400)
+    tip = form.save(commit=False)
+    tip.client_hash = client_hash(request)
+    tip.save()
+    count_tip(request)
+    return redirect(f"{reverse('incidents:submit_thanks')}?ref={signing.dumps(tip.reference, salt=TIP_THANKS_SALT)}")
 
 
+@never_cache
 @require_GET
 def submit_thanks(request):
-    """The page after a tip: its reference, carried signed in the URL (no session for readers)."""
-    from django.core import signing
-    from django.views.decorators.cache import never_cache
-
+    """The page after a tip: its reference, carried signed in the URL (readers have no session)."""
     try:
-        reference = signing.loads(request.GET.get("ref", ""), salt="incidents.tips.thanks", max_age=24 * 3600)
+        reference = signing.loads(request.GET.get("ref", ""), salt=TIP_THANKS_SALT, max_age=24 * 3600)
     except signing.BadSignature:
         reference = None
-    return never_cache(lambda r: render(r, "incidents/submit_thanks.html", {"reference": reference}))(request)
+    return render(request, "incidents/submit_thanks.html", {"reference": reference})

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management import BaseCommand, call_command
 from django.db import transaction
 
@@ -8,7 +9,7 @@ class Command(BaseCommand):
     help = "Load the demo catalogue (fixtures/demo.json) and compute each case's derived fields. Safe to rerun."
 
     def add_arguments(self, parser):
-        parser.add_argument("--fixture", default="fixtures/demo.json")
+        parser.add_argument("--fixture", default=str(settings.BASE_DIR / "fixtures" / "demo.json"))
 
     @transaction.atomic
     def handle(self, *args, fixture, **options):
