@@ -1,0 +1,502 @@
+"""The figures behind /insights/ and the records on company and sector pages.
+
+Every figure is one aggregated query (no Python loop over cases), cached under a key that holds the
+catalogue generation: any save or delete of catalogue data bumps the generation (signals wired in
+`incidents.cache.connect_signals()`), so the next request recomputes. Only published cases count.
+The rules (which delays are precise enough, which costs are compared, ranking thresholds) are stated on
+the page and in docs/insights.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import (
+    Aggregate,
+    Avg,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, ExtractYear, Length, NullIf, Trim
+from django.db.models.lookups import GreaterThan
+
+from incidents.models import (
+    ApologyQuality,
+    CostEstimate,
+    CostKind,
+    DatePrecision,
+    Incident,
+    TimelineEvent,
+)
+
+# Rankings only list companies with at least this many published cases behind the figure.
+RANKING_MIN_CASES = 3
+# How many companies or cases each ranking shows on the page (the CSV has them all).
+RANKING_LENGTH = 10
+# A delay counts when both dates are known to the day, or when both are known at least to the month and
+# the delay is at least this long: a month-precise date is off by up to 30 days, at most a third of it.
+MONTH_PRECISE_MIN_DAYS = 90
+# Apology levels that count as a good recovery, with corrective actions on record.
+RECOVERY_MIN_APOLOGY = ApologyQuality.SINCERE
+# Cached figures expire on their own too (a bound on staleness with a per-process cache).
+STATS_TIMEOUT = 60 * 60
+QUARTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
+DELAY_FIELDS = {
+    "response": ("response_days", "first_response_precision"),
+    "resolution": ("resolution_days", "resolved_precision"),
+}
+APOLOGY_LEVELS = [q.value for q in ApologyQuality]
+
+
+# The catalogue generation --------------------------------------------------------------------------
+
+GENERATION_KEY = "catalogue:generation"
+
+
+def catalogue_generation() -> int:
+    """The catalogue's current generation: part of every cache key that depends on published data."""
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        # First use, or the cache lost it: start from the clock (in microseconds, far ahead of any run of
+        # bumps), so that a number already used is not handed out again.
+        cache.add(GENERATION_KEY, time.time_ns() // 1000, timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
+
+
+def bump_generation() -> None:
+    """Make everything cached from the catalogue stale: now, and again once the transaction commits.
+
+    The second bump covers a request that recomputed between the first bump and the commit (and so
+    cached what it read before the change); outside a transaction both happen at once.
+    """
+    _increment()
+    transaction.on_commit(_increment)
+
+
+def _increment():
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # not there yet (first use or flushed cache)
+        catalogue_generation()
+        cache.incr(GENERATION_KEY)
+
+
+def cached(scope: str, query: str, compute):
+    """`compute()` once per catalogue generation, scope ("insights", "company:42"...) and filter query."""
+    digest = hashlib.blake2b(query.encode(), digest_size=12).hexdigest()
+    key = f"stats:{catalogue_generation()}:{scope}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, STATS_TIMEOUT)
+    return value
+
+
+def filter_query(data, params) -> str:
+    """The filters of a request as a canonical query string (order of parameters and values ignored)."""
+    pairs = sorted((name, value) for name in params for value in data.getlist(name) if value != "")
+    return "&".join(f"{name}={value}" for name, value in pairs)
+
+
+# Building blocks ------------------------------------------------------------------------------------
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's continuous percentile: percentile_cont(0.5) WITHIN GROUP (ORDER BY x) is the median."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction, **extra):
+        fraction = float(fraction)
+        if not 0 <= fraction <= 1:
+            raise ValueError("A percentile is between 0 and 1.")
+        super().__init__(Cast(expression, FloatField()), fraction=repr(fraction), **extra)
+
+
+def precise_delay(kind: str) -> Q:
+    """Cases whose delay (`response` or `resolution`) is precise enough to enter a median.
+
+    Both dates known to the day; or both known at least to the month and the delay at least
+    MONTH_PRECISE_MIN_DAYS long. A year-precise date never counts.
+    """
+    days, end_precision = DELAY_FIELDS[kind]
+    coarse = [DatePrecision.DAY, DatePrecision.MONTH]
+    exact = Q(occurred_precision=DatePrecision.DAY, **{end_precision: DatePrecision.DAY})
+    roughly = Q(
+        occurred_precision__in=coarse,
+        **{f"{end_precision}__in": coarse, f"{days}__gte": MONTH_PRECISE_MIN_DAYS},
+    )
+    return Q(**{f"{days}__isnull": False}) & (exact | roughly)
+
+
+def recovery() -> Q:
+    """A good recovery: a sincere or exemplary apology, and corrective actions on record."""
+    return Q(apology_quality__gte=RECOVERY_MIN_APOLOGY) & Q(GreaterThan(Length(Trim("corrective_actions")), 0))
+
+
+def _midpoint(prefix=""):
+    """The central value of an estimate: the midpoint of its range, or its single amount."""
+    low, high = F(f"{prefix}amount_low"), F(f"{prefix}amount_high")
+    return Cast((low + Coalesce(high, low)) / Value(2), FloatField())
+
+
+def _pct_sqlite(fraction):
+    """Linear interpolation between the two rows around the fraction: what percentile_cont computes."""
+    pos = f"({fraction!r} * (cnt - 1))"
+    row = f"(CAST({pos} AS INTEGER) + 1)"
+    low = f"MAX(CASE WHEN rn = {row} THEN v END)"
+    high = f"COALESCE(MAX(CASE WHEN rn = {row} + 1 THEN v END), {low})"
+    share = f"({fraction!r} * (MAX(cnt) - 1) - CAST({fraction!r} * (MAX(cnt) - 1) AS INTEGER))"
+    return f"{low} + {share} * ({high} - {low})"
+
+
+def distributions(parts, groups=(), min_n=1):
+    """Count, minimum, quartiles and maximum of `v` in each group of each part: ONE query.
+
+    `parts` are (tag, queryset) pairs; each queryset selects (through `.values()`) the columns named in
+    `groups` and a float column `v`. The rows of the parts are stacked (UNION ALL) and summarised per
+    (tag, groups...). Groups with fewer than `min_n` values are left out.
+    PostgreSQL computes percentile_cont; SQLite the same interpolation from ROW_NUMBER() windows.
+    """
+    qn = connection.ops.quote_name
+    columns = ["part", *groups]
+    quoted = ", ".join(qn(c) for c in columns)
+    selects, params = [], []
+    for tag, queryset in parts:
+        sql, inner_params = queryset.order_by().query.sql_with_params()
+        picked = ", ".join([*(qn(g) for g in groups), qn("v")])
+        selects.append(f"SELECT CAST(%s AS TEXT) AS {qn('part')}, {picked} FROM ({sql}) AS inner_part")
+        params += [tag, *inner_params]
+    stacked = " UNION ALL ".join(selects)
+    if connection.vendor == "postgresql":
+        percentiles = ", ".join(
+            f"percentile_cont({fraction!r}) WITHIN GROUP (ORDER BY v) AS {name}" for name, fraction in QUARTILES
+        )
+        sql = (
+            f"SELECT {quoted}, COUNT(v) AS n, MIN(v) AS min, MAX(v) AS max, {percentiles} "
+            f"FROM ({stacked}) AS stacked WHERE v IS NOT NULL GROUP BY {quoted} HAVING COUNT(v) >= %s"
+        )
+    else:
+        percentiles = ", ".join(f"{_pct_sqlite(fraction)} AS {name}" for name, fraction in QUARTILES)
+        sql = (
+            f"SELECT {quoted}, COUNT(*) AS n, MIN(v) AS min, MAX(v) AS max, {percentiles} FROM ("
+            f"SELECT stacked.*, ROW_NUMBER() OVER (PARTITION BY {quoted} ORDER BY v) AS rn, "
+            f"COUNT(*) OVER (PARTITION BY {quoted}) AS cnt FROM ({stacked}) AS stacked WHERE v IS NOT NULL"
+            f") AS ranked GROUP BY {quoted} HAVING COUNT(*) >= %s"
+        )
+    params.append(min_n)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def delay_distribution(queryset, kind, groups=None, min_n=1):
+    """Count, minimum, quartiles and maximum of the precise delays (`response` or `resolution`).
+
+    `groups` maps output names to lookups, e.g. {"slug": "company__sector__slug"}. One query: on
+    PostgreSQL through the PercentileCont aggregate, elsewhere through `distributions()`.
+    """
+    groups = groups or {}
+    days, _precision = DELAY_FIELDS[kind]
+    queryset = queryset.filter(precise_delay(kind)).order_by()
+    columns = {f"g_{name}": F(lookup) for name, lookup in groups.items()}
+    if connection.vendor == "postgresql":
+        rows = (
+            queryset.values(part=Value(kind), **columns)
+            .annotate(
+                n=Count(days),
+                min=Cast(Min(days), FloatField()),
+                max=Cast(Max(days), FloatField()),
+                **{name: PercentileCont(days, fraction) for name, fraction in QUARTILES},
+            )
+            .filter(n__gte=min_n)
+        )
+        rows = [row for row in rows if row["n"]]
+    else:
+        rows = distributions(
+            [(kind, queryset.values(**columns, v=Cast(days, FloatField())))], groups=list(columns), min_n=min_n
+        )
+    return [_ungroup(row) for row in rows]
+
+
+def _ungroup(row):
+    return {key.removeprefix("g_"): value for key, value in row.items() if key != "part"}
+
+
+def empty_distribution():
+    return {"n": 0, "min": None, "q1": None, "median": None, "q3": None, "max": None}
+
+
+def case_summary(queryset, scopes=None, groups=None):
+    """Counts of cases, of each apology level, of usable delays and costs: one aggregated query.
+
+    `scopes` maps a name to a Q narrowing the queryset (e.g. {"company": Q(company=c), "sector": Q()});
+    each figure is then named "<scope>_<figure>". With `groups`, one row per group (no scopes).
+    """
+    bad_buzz = Exists(CostEstimate.objects.filter(incident=OuterRef("pk"), kind=CostKind.BAD_BUZZ))
+    turning = Exists(TimelineEvent.objects.filter(incident=OuterRef("pk"), is_turning_point=True))
+
+    def figures(scope: Q):
+        def n(condition=None):
+            return Count("pk", filter=scope & condition if condition is not None else scope)
+
+        return {
+            "cases": n(),
+            "apology_mean": Avg("apology_quality", filter=scope),
+            **{f"apology_{level}": n(Q(apology_quality=level)) for level in APOLOGY_LEVELS},
+            "dated": n(Q(occurred_on__isnull=False)),
+            "with_response": n(Q(response_days__isnull=False)),
+            "precise_response": n(precise_delay("response")),
+            "with_resolution": n(Q(resolution_days__isnull=False)),
+            "precise_resolution": n(precise_delay("resolution")),
+            "with_bad_buzz": n(Q(bad_buzz)),
+            "with_turning_point": n(Q(turning)),
+            "recoveries": n(recovery()),
+        }
+
+    queryset = queryset.order_by()
+    if groups:
+        columns = {f"g_{name}": F(lookup) for name, lookup in groups.items()}
+        return [_ungroup(row) for row in queryset.values(**columns).annotate(**figures(Q()))]
+    scopes = scopes or {"all": Q()}
+    aggregates = {}
+    for name, scope in scopes.items():
+        aggregates.update({f"{name}_{key}": value for key, value in figures(scope).items()})
+    result = queryset.aggregate(**aggregates)
+    return {
+        name: {key.removeprefix(f"{name}_"): value for key, value in result.items() if key.startswith(f"{name}_")}
+        for name in scopes
+    }
+
+
+def apology_counts(summary):
+    return [summary[f"apology_{level}"] for level in APOLOGY_LEVELS]
+
+
+def price_rows(queryset):
+    """Each case with a bad-buzz estimate and a remedy cost in the same currency: one row per currency.
+
+    When a case has several estimates of one kind in that currency, their midpoints are averaged.
+    Estimates of zero are left out (a ratio needs two positive amounts). One aggregated query.
+    """
+    return (
+        queryset.order_by()
+        .values("pk", "slug", "title", "company__name", "company__slug", g_currency=F("costs__currency"))
+        .annotate(
+            bad_buzz=Avg(_midpoint("costs__"), filter=Q(costs__kind=CostKind.BAD_BUZZ)),
+            remedy=Avg(_midpoint("costs__"), filter=Q(costs__kind=CostKind.REMEDY)),
+        )
+        .filter(bad_buzz__gt=0, remedy__gt=0)
+        .annotate(v=F("bad_buzz") / NullIf(F("remedy"), Value(0.0)))
+    )
+
+
+def price_points(queryset):
+    rows = price_rows(queryset).order_by("g_currency", "-v", "pk")
+    return [
+        {
+            "pk": row["pk"],
+            "slug": row["slug"],
+            "title": row["title"],
+            "company": row["company__name"],
+            "company_slug": row["company__slug"],
+            "currency": row["g_currency"],
+            "bad_buzz": row["bad_buzz"],
+            "remedy": row["remedy"],
+            "ratio": row["v"],
+        }
+        for row in rows
+    ]
+
+
+def turning_points(queryset, scopes=None):
+    """Turning-point timeline events by channel (and how many cases they turned): one query."""
+    scopes = scopes or {"all": Q()}
+    aggregates = {}
+    for name, scope in scopes.items():
+        aggregates[f"{name}_events"] = Count("timeline", filter=scope)
+        aggregates[f"{name}_cases"] = Count("pk", filter=scope, distinct=True)
+    rows = (
+        queryset.order_by()
+        .filter(timeline__is_turning_point=True)
+        .values(g_channel=F("timeline__channel"))
+        .annotate(**aggregates)
+    )
+    return [
+        {
+            "channel": row["g_channel"],
+            **{name: {"events": row[f"{name}_events"], "cases": row[f"{name}_cases"]} for name in scopes},
+        }
+        for row in rows
+    ]
+
+
+def ranked(rows, key):
+    """Competition ranking (1, 2, 2, 4): equal figures share a rank."""
+    previous, rank = object(), 0
+    for position, row in enumerate(rows, start=1):
+        if row[key] != previous:
+            rank, previous = position, row[key]
+        row["rank"] = rank
+    return rows
+
+
+def worst_apologies(queryset):
+    """Companies with at least RANKING_MIN_CASES published cases, lowest mean apology first."""
+    rows = (
+        queryset.order_by()
+        .values(g_slug=F("company__slug"), g_name=F("company__name"))
+        .annotate(
+            n=Count("pk"),
+            mean=Avg("apology_quality"),
+            no_apology=Count("pk", filter=Q(apology_quality__lte=ApologyQuality.NON_APOLOGY)),
+        )
+        .filter(n__gte=RANKING_MIN_CASES)
+        .order_by("mean", "-n", "g_name")
+    )
+    return ranked([_ungroup(row) for row in rows], "mean")
+
+
+def slowest_responses(queryset):
+    """Companies with at least RANKING_MIN_CASES precise response delays, longest median first."""
+    rows = delay_distribution(
+        queryset, "response", {"slug": "company__slug", "name": "company__name"}, min_n=RANKING_MIN_CASES
+    )
+    rows.sort(key=lambda row: (-row["median"], -row["n"], row["name"]))
+    return ranked(rows, "median")
+
+
+def best_recoveries(queryset):
+    """Cases with a sincere or exemplary apology and corrective actions: best apology, then most recent."""
+    rows = (
+        queryset.order_by()
+        .filter(recovery())
+        .order_by("-apology_quality", F("occurred_on").desc(nulls_last=True), "-pk")
+        .values(
+            "pk",
+            "slug",
+            "title",
+            "apology_quality",
+            "occurred_on",
+            "occurred_precision",
+            "first_response_on",
+            "first_response_precision",
+            company_name=F("company__name"),
+            company_slug=F("company__slug"),
+        )
+    )
+    return list(rows[:RANKING_LENGTH])
+
+
+# What the pages read ---------------------------------------------------------------------------------
+
+
+SECTOR = {"slug": "company__sector__slug", "name": "company__sector__name"}
+
+
+def catalogue_insights(queryset):
+    """Every figure of /insights/ for a set of published cases (the catalogue's filters applied)."""
+    summary = case_summary(queryset)["all"]
+    years = (
+        queryset.order_by()
+        .values(year=ExtractYear("occurred_on"), g_slug=F("company__sector__slug"), g_name=F("company__sector__name"))
+        .annotate(n=Count("pk"))
+        .order_by("year", "g_name")
+    )
+    price_stats = distributions([("price", price_rows(queryset).values("g_currency", "v"))], groups=["g_currency"])
+    return {
+        "summary": summary,
+        "years": [_ungroup(row) for row in years if row["year"] is not None],
+        "sectors": sorted(case_summary(queryset, groups=SECTOR), key=lambda row: (-row["cases"], row["name"])),
+        "response": {
+            "all": (delay_distribution(queryset, "response") or [empty_distribution()])[0],
+            "sectors": delay_distribution(queryset, "response", SECTOR),
+        },
+        "resolution": {
+            "all": (delay_distribution(queryset, "resolution") or [empty_distribution()])[0],
+            "sectors": delay_distribution(queryset, "resolution", SECTOR),
+        },
+        "price": {
+            "points": price_points(queryset),
+            "currencies": {_ungroup(row)["currency"]: _ungroup(row) for row in price_stats},
+        },
+        "turning_points": turning_points(queryset),
+        "worst_apologies": worst_apologies(queryset),
+        "slowest_responses": slowest_responses(queryset),
+        "best_recoveries": best_recoveries(queryset),
+    }
+
+
+def record(queryset, scopes):
+    """A company's (or sector's) record next to a wider one, in four queries.
+
+    `queryset` holds the cases of the wider scope; `scopes` maps "own" and "wider" to a Q narrowing it
+    (e.g. own=Q(company=c), wider=Q()). Distributions of both delays and of the cost ratios come out of
+    one stacked query.
+    """
+    parts = []
+    for name, scope in scopes.items():
+        cases = queryset.filter(scope).order_by()
+        for kind, (days, _precision) in DELAY_FIELDS.items():
+            values = cases.filter(precise_delay(kind)).values(
+                g_currency=Value(None, output_field=CharField()), v=Cast(days, FloatField())
+            )
+            parts.append((f"{name}:{kind}", values))
+        parts.append((f"{name}:price", price_rows(cases).values("g_currency", "v")))
+    stats = distributions(parts, groups=["g_currency"])
+    by_part = {}
+    for row in stats:
+        by_part.setdefault(row["part"], []).append(_ungroup(row))
+    own_scope = scopes["own"]
+    return {
+        "summary": case_summary(queryset, scopes=scopes),
+        "response": {name: (by_part.get(f"{name}:response") or [empty_distribution()])[0] for name in scopes},
+        "resolution": {name: (by_part.get(f"{name}:resolution") or [empty_distribution()])[0] for name in scopes},
+        "price": {
+            "points": price_points(queryset.filter(own_scope)),
+            "currencies": {name: {row["currency"]: row for row in by_part.get(f"{name}:price", [])} for name in scopes},
+        },
+        "turning_points": turning_points(queryset, scopes=scopes),
+    }
+
+
+def insights_for(filterset):
+    """/insights/ for the catalogue's filters (an IncidentFilterSet over published cases), cached."""
+    query = filter_query(filterset.data, filterset.FILTER_PARAMS)
+    return cached("insights", query, lambda: catalogue_insights(filterset.qs.order_by()))
+
+
+def company_record(company):
+    """A company's record next to its sector's, cached."""
+    return cached(
+        f"company:{company.pk}",
+        "",
+        lambda: record(
+            Incident.objects.published().filter(company__sector_id=company.sector_id),
+            {"own": Q(company_id=company.pk), "wider": Q()},
+        ),
+    )
+
+
+def sector_record(sector):
+    """A sector's record next to the whole catalogue's, cached."""
+    return cached(
+        f"sector:{sector.pk}",
+        "",
+        lambda: record(Incident.objects.published(), {"own": Q(company__sector_id=sector.pk), "wider": Q()}),
+    )
