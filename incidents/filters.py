@@ -14,6 +14,7 @@ from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import (
@@ -95,7 +96,12 @@ def marks_to_html(marked):
 
 class IncidentFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=200)
-    company = SlugMultipleChoiceFilter(queryset=Company.objects.all(), label=_("Company"), method="filter_company")
+    # Only companies with a published case: a company known only from drafts must not be named in a chip.
+    company = SlugMultipleChoiceFilter(
+        queryset=Company.objects.filter(Exists(Incident.objects.published().filter(company=OuterRef("pk")))),
+        label=_("Company"),
+        method="filter_company",
+    )
     sector = SlugMultipleChoiceFilter(queryset=Sector.objects.all(), label=_("Sector"), method="filter_sector")
     harm = SlugMultipleChoiceFilter(queryset=HarmType.objects.all(), label=_("Harm"), method="filter_harm")
     lesson = SlugMultipleChoiceFilter(queryset=Lesson.objects.all(), label=_("Lesson"), method="filter_lesson")
@@ -279,7 +285,8 @@ def active_filter_chips(filterset):
             if hasattr(value, "__iter__") and not isinstance(value, str):
                 for item in value:
                     if getattr(item, "slug", None) == raw:
-                        display = str(item)
+                        # Seeded sector, harm and lesson names are in the catalogue (the `translated` filter).
+                        display = gettext(str(item))
                 if param == "apology" and raw in APOLOGY_BY_SLUG:
                     display = APOLOGY_BY_SLUG[raw].label
             chips.append({"label": label, "value": display, "query": remaining.urlencode()})

@@ -281,6 +281,8 @@ def company_detail(request, slug):
     company = get_object_or_404(Company.objects.select_related("sector").prefetch_related("aliases"), slug=slug)
     cases = Incident.objects.published().for_company(company)
     page = paginate(request, cases.with_related().newest())
+    if not page.paginator.count:  # a company known only from drafts or retracted cases is not public
+        raise Http404("No published case for this company.")
     apology_counts = dict(cases.values_list("apology_quality").annotate(n=Count("id")).order_by())
     response_days = list(cases.exclude(response_days=None).values_list("response_days", flat=True))
     estimates = (
@@ -309,7 +311,9 @@ class SectorListView(ListView):
     def get_queryset(self):
         return Sector.objects.annotate(
             n_cases=Count("companies__incidents", filter=Q(companies__incidents__status=Status.PUBLISHED)),
-            n_companies=Count("companies", distinct=True),
+            n_companies=Count(
+                "companies", filter=Q(companies__incidents__status=Status.PUBLISHED), distinct=True
+            ),  # companies known only from drafts are not counted
         )
 
 
@@ -376,7 +380,6 @@ def page_not_found(request, exception):
 
 def server_error(request):
     return render(request, "500.html", status=500)
-
 
 
 # Reader tips ---------------------------------------------------------------------------------------------

@@ -1,0 +1,280 @@
+"""Nothing unpublished leaks: drafts, cases in review and retracted cases appear on no public surface.
+
+Every public URL that lists, counts, searches, exports or describes cases is in PUBLIC_SURFACES (the
+fuzz and header tests walk the same list): add a URL there when you add one to the site. A URL that is not
+routed yet is skipped with a warning naming it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import warnings
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.core.cache import cache
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+from incidents.models import Incident, Status
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclasses.dataclass(frozen=True)
+class Surface:
+    """A public URL. `path` is formatted with the world (`w`) of `make_world()`."""
+
+    name: str
+    path: str
+    kind: str = "html"  # html, feed, data, image, text
+
+    def url(self, world):
+        return self.path.format(w=world)
+
+
+PUBLIC_SURFACES = [
+    Surface("home", "/"),
+    Surface("case list", "/cases/"),
+    Surface("case list, every filter", "/cases/?sector={w.sector.slug}&harm={w.harm.slug}&lesson={w.lesson.slug}"),
+    Surface("case list, costliest", "/cases/?sort=cost"),
+    Surface("case list, filtered by the hidden company", "/cases/?company={w.hidden_company.slug}"),
+    Surface("case list, filtered by a visible company", "/cases/?company={w.company.slug}"),
+    Surface("published case", "/cases/{w.shown.pk}/{w.shown.slug}/"),
+    Surface("companies", "/companies/"),
+    Surface("company", "/companies/{w.company.slug}/"),
+    Surface("hidden company", "/companies/{w.hidden_company.slug}/"),
+    Surface("sectors", "/sectors/"),
+    Surface("sector", "/sectors/{w.sector.slug}/"),
+    Surface("lesson", "/lessons/{w.lesson.slug}/"),
+    Surface("about", "/about/"),
+    Surface("methodology", "/methodology/"),
+    Surface("submit a tip", "/submit/"),
+    Surface("insights", "/insights/"),
+    Surface("RSS feed", "/feed/", "feed"),
+    Surface("Atom feed", "/feed/atom/", "feed"),
+    Surface("company feed", "/companies/{w.company.slug}/feed/", "feed"),
+    Surface("hidden company feed", "/companies/{w.hidden_company.slug}/feed/", "feed"),
+    Surface("sector feed", "/sectors/{w.sector.slug}/feed/", "feed"),
+    Surface("sitemap", "/sitemap.xml", "feed"),
+    Surface("robots.txt", "/robots.txt", "text"),
+    Surface("CSV export", "/data/cases.csv", "data"),
+    Surface("JSON export", "/data/cases.json", "data"),
+    Surface("API list", "/api/cases/", "data"),
+    Surface("API case", "/api/cases/{w.shown.pk}/", "data"),
+    Surface("API schema", "/api/schema/", "data"),
+    Surface("BibTeX citation", "/cases/{w.shown.pk}/cite.bib", "text"),
+    Surface("RIS citation", "/cases/{w.shown.pk}/cite.ris", "text"),
+    Surface("CSL-JSON citation", "/cases/{w.shown.pk}/cite.json", "data"),
+    Surface("share card", "/cases/{w.shown.pk}/card.png", "image"),
+    Surface("embed", "/cases/{w.shown.pk}/embed/"),
+    Surface("oEmbed", "/oembed/?url=http%3A//testserver/cases/{w.shown.pk}/{w.shown.slug}/", "data"),
+]
+
+# The URLs of one case (formatted with `case`): for an unpublished case, each answers 404 or says nothing of it.
+CASE_SURFACES = [
+    Surface("case page", "/cases/{w.pk}/{w.slug}/"),
+    Surface("case number", "/cases/{w.pk}/"),
+    Surface("short reference", "/SC-{w.pk:04d}"),
+    Surface("BibTeX citation", "/cases/{w.pk}/cite.bib", "text"),
+    Surface("RIS citation", "/cases/{w.pk}/cite.ris", "text"),
+    Surface("CSL-JSON citation", "/cases/{w.pk}/cite.json", "data"),
+    Surface("API case", "/api/cases/{w.pk}/", "data"),
+    Surface("oEmbed", "/oembed/?url=http%3A//testserver/cases/{w.pk}/{w.slug}/", "data"),
+    Surface("share card", "/cases/{w.pk}/card.png", "image"),
+    Surface("embed", "/cases/{w.pk}/embed/"),
+]
+# A retracted case's page and embed stay as tombstones (citations and embeds elsewhere keep working, and say it
+# was retracted); its share card is gone.
+ALWAYS_404_FOR_RETRACTED = {"share card"}
+
+
+def is_routed(path):
+    """Whether a URL is served by a view of its own (the case page's catch-all slug does not count)."""
+    try:
+        match = resolve(path.split("?")[0])
+    except Resolver404:
+        return False
+    if match.url_name == "incident_detail":
+        return (
+            match.kwargs["slug"]
+            == Incident.objects.filter(pk=match.kwargs["pk"]).values_list("slug", flat=True).first()
+        )
+    return True
+
+
+def routed_surfaces(surfaces, world):
+    """The surfaces that exist, warning about the ones that are not routed yet."""
+    present, missing = [], []
+    for surface in surfaces:
+        (present if is_routed(surface.url(world)) else missing).append(surface)
+    if missing:
+        names = ", ".join(f"{s.name} ({s.path})" for s in missing)
+        warnings.warn(f"not routed yet, skipped: {names}", stacklevel=2)
+    return present
+
+
+def body(response):
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode("utf-8", errors="replace")
+
+
+def markers(*cases, fields=("title", "body")):
+    return [case.markers[field] for case in cases for field in fields]
+
+
+def hidden_case(company, kind, status, *, sector_case=None, **fields):
+    """An unpublished case carrying unique marker words in everything a page could show."""
+    title, text = f"zqx{kind}title", f"zqx{kind}body"
+    case = factories.incident(
+        company=company,
+        title=f"Case {title} of a company",
+        slug=f"case-{kind}",
+        summary=f"Summary {text} of the case.",
+        story=f"Story {text} told in full.",
+        lesson=f"Lesson {text}.",
+        status=status,
+        sources=0,
+        harm_types=sector_case.harm_types.all(),
+        lessons=sector_case.lessons.all(),
+        apology_quality=0,
+        **fields,
+    )
+    factories.source(incident=case, title=f"Source {text}", publisher=f"Publisher {text}")
+    factories.cost(case, "987654321", currency="CHF")
+    factories.event(case, description=f"Event {text}")
+    case.markers = {"title": title, "body": text}
+    return case
+
+
+def make_world():
+    """A published case, and beside it every kind of unpublished case: same sector, lesson and harm."""
+    sector = factories.sector(name="Sector zqxshownsector", slug="visible-sector")
+    harm = factories.harm_type()
+    lesson = factories.lesson()
+    company = factories.company(name="Company zqxshowncompany", slug="visible-company", sector=sector)
+    shown = factories.incident(
+        company=company,
+        title="Case zqxshowntitle",
+        summary="Summary zqxshownbody.",
+        harm_types=[harm],
+        lessons=[lesson],
+        featured=False,
+    )
+    factories.cost(shown, "1000")
+    shown.markers = {"title": "zqxshowntitle", "body": "zqxshownbody"}
+    # A company whose only cases are unpublished: its name must not show anywhere either.
+    hidden_company = factories.company(name="Company zqxhiddencompany", slug="hidden-company", sector=sector)
+    draft = hidden_case(hidden_company, "draft", Status.DRAFT, sector_case=shown, featured=True)
+    review = hidden_case(hidden_company, "review", Status.REVIEW, sector_case=shown, featured=True)
+    retracted = hidden_case(
+        hidden_company,
+        "retracted",
+        Status.RETRACTED,
+        sector_case=shown,
+        published_at=timezone.now() + timedelta(days=1),  # was published, and would sort first
+        retraction_reason="The sources did not hold.",
+        featured=True,
+    )
+    # An unpublished case of a visible company must not change that company's figures.
+    visible_draft = hidden_case(company, "visibledraft", Status.DRAFT, sector_case=shown)
+    hidden = [draft, review, retracted, visible_draft]
+    return SimpleNamespace(
+        sector=sector,
+        harm=harm,
+        lesson=lesson,
+        company=company,
+        hidden_company=hidden_company,
+        shown=shown,
+        draft=draft,
+        review=review,
+        retracted=retracted,
+        hidden=hidden,
+        hidden_markers=[*markers(*hidden), "zqxhiddencompany"],
+    )
+
+
+CSRF_TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+|(csrftoken=)[^;]+')
+
+
+def snapshot(client, world, surfaces):
+    cache.clear()
+    pages = {}
+    for surface in surfaces:
+        response = client.get(surface.url(world))
+        text = "" if surface.kind == "image" else CSRF_TOKEN.sub(r"\1\2", body(response))
+        pages[surface.name] = (response.status_code, text)
+    return pages
+
+
+def test_unpublished_cases_appear_on_no_public_surface(client):
+    world = make_world()
+    surfaces = routed_surfaces(PUBLIC_SURFACES, world)
+    before = snapshot(client, world, surfaces)
+
+    # The published case is visible where it should be: the walk is not looking at empty pages.
+    assert "zqxshowntitle" in before["case list"][1]
+    assert "zqxshowntitle" in before["home"][1]
+    assert "zqxshowncompany" in before["companies"][1]
+
+    assert not [name for name, (status, _text) in before.items() if status >= 500]
+    leaks = {
+        name: [marker for marker in world.hidden_markers if marker in text.lower()]
+        for name, (_status, text) in before.items()
+    }
+    assert not {name: found for name, found in leaks.items() if found}
+
+    for marker in [*world.hidden_markers, "Zqxhiddencompany"]:
+        response = client.get("/cases/", {"q": marker})
+        assert response.status_code == 200
+        others = [m for m in world.hidden_markers if m != marker.lower() and m in body(response).lower()]
+        assert not others, f"a search for {marker} shows {others}"
+        assert not response.context["cases"], f"a search for {marker} finds {response.context['cases']}"
+    assert [case.pk for case in client.get("/cases/", {"q": "zqxshownbody"}).context["cases"]] == [world.shown.pk]
+
+    # Counts and figures: every surface reads exactly the same once the unpublished cases are gone.
+    for case in world.hidden:
+        case.delete()
+    world.hidden_company.delete()
+    after = snapshot(client, world, surfaces)
+    changed = {name: first_difference(before[name], after[name]) for name in before if before[name] != after[name]}
+    assert not changed, f"these surfaces change when unpublished cases are deleted: {changed}"
+
+
+def first_difference(before, after):
+    if before[0] != after[0]:
+        return f"status {before[0]} then {after[0]}"
+    lines = difflib.unified_diff(before[1].splitlines(), after[1].splitlines(), lineterm="", n=1)
+    return "\n".join(list(lines)[2:12])
+
+
+@pytest.mark.parametrize("kind", ["draft", "review", "retracted"])
+def test_an_unpublished_case_url_says_nothing_of_it(client, kind):
+    world = make_world()
+    case = getattr(world, kind)
+    for surface in routed_surfaces(CASE_SURFACES, case):
+        response = client.get(surface.url(case), follow=True)
+        text = "" if surface.kind == "image" else body(response).lower()
+        if kind != "retracted" or surface.name in ALWAYS_404_FOR_RETRACTED:
+            assert response.status_code == 404, f"{surface.name} of a {kind} case answers {response.status_code}"
+            assert case.markers["title"] not in text, surface.name
+        # A retracted case's tombstone names it (citations keep working) but never tells the story again.
+        assert case.markers["body"] not in text, surface.name
+        assert "zqxhiddencompany" not in text or kind == "retracted", surface.name
+
+
+def test_staff_preview_of_a_draft_is_not_cached_for_readers(client):
+    """An editor previews a draft at its public URL; the next anonymous reader still gets 404."""
+    world = make_world()
+    url = f"/cases/{world.draft.pk}/{world.draft.slug}/"
+    editor = factories.user(staff=True)
+    client.force_login(editor)
+    assert client.get(url).status_code == 200
+    client.logout()
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "zqxdraft" not in body(response)
