@@ -1,11 +1,38 @@
+"""The editors' admin: the catalogue, an editorial workflow enforced on the server, and history they can use.
+
+Editors write and submit for review; chief editors (`incidents.publish_incident`, `incidents.merge_incident`)
+publish, unpublish, retract and merge. Every refusal is checked here, on the server, not only hidden.
+"""
+
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import Truncator, slugify
+from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from incidents import workflow
+from incidents.forms import (
+    ImageFormSet,
+    IncidentAdminForm,
+    IncidentImageForm,
+    MergeForm,
+    OrderedSourceFormSet,
+    PositionedFormSet,
+    RetractForm,
+    TipConvertForm,
+)
 from incidents.models import (
     Company,
     CompanyAlias,
@@ -52,6 +79,7 @@ class CompanyAdmin(admin.ModelAdmin):
     list_filter = ["sector", "country"]
     search_fields = ["name", "aliases__name"]
     prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["sector"]
     inlines = [CompanyAliasInline]
     show_facets = admin.ShowFacets.ALWAYS
 
@@ -80,6 +108,7 @@ class HarmTypeAdmin(admin.ModelAdmin):
 
 class CostEstimateInline(admin.TabularInline):
     model = CostEstimate
+    formset = PositionedFormSet
     extra = 0
     fields = ["kind", "amount_low", "amount_high", "currency", "method", "claimed_by", "source", "note", "position"]
 
@@ -93,20 +122,37 @@ class CostEstimateInline(admin.TabularInline):
 
 class SourceInline(admin.StackedInline):
     model = Source
+    formset = OrderedSourceFormSet
     extra = 0
     fields = [("kind", "language", "position"), "title", ("publisher", "published_on"), "url", "archive_url"]
 
 
 class TimelineEventInline(admin.TabularInline):
     model = TimelineEvent
+    formset = PositionedFormSet
     extra = 0
     fields = ["date", "precision", "description", "channel", "is_turning_point", "position"]
 
 
 class IncidentImageInline(admin.StackedInline):
     model = IncidentImage
+    form = IncidentImageForm
+    formset = ImageFormSet
     extra = 0
-    fields = ["image", "alt_text", "caption", "credit", "position"]
+    fields = ["preview", "image", "alt_text", "caption", "credit", "position"]
+    readonly_fields = ["preview"]
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj):
+        if not obj or not obj.pk or not obj.image:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="{}" width="240" loading="lazy"> <span>{} × {} px</span>',
+            obj.src,
+            obj.alt_text,
+            obj.width or "?",
+            obj.height or "?",
+        )
 
 
 class CorrectionInline(admin.TabularInline):
@@ -132,6 +178,7 @@ class HasSourceFilter(admin.SimpleListFilter):
 
 @admin.register(Incident)
 class IncidentAdmin(SimpleHistoryAdmin):
+    form = IncidentAdminForm
     list_display = [
         "reference_display",
         "title",
@@ -140,22 +187,36 @@ class IncidentAdmin(SimpleHistoryAdmin):
         "occurred_on",
         "apology_quality",
         "headline_cost",
+        "sourced",
         "updated_at",
     ]
     list_display_links = ["reference_display", "title"]
-    list_filter = ["status", "company__sector", "apology_quality", "harm_types", "language", HasSourceFilter]
+    list_filter = [
+        "status",
+        "company__sector",
+        "apology_quality",
+        HasSourceFilter,
+        "harm_types",
+        "language",
+        "featured",
+    ]
     list_select_related = ["company"]
-    search_fields = ["=id", "title", "company__name", "company__aliases__name", "summary"]
-    search_help_text = _("Search by title, company or alias, or by number (42 for SC-0042).")
+    search_fields = ["=id", "title", "slug", "company__name", "company__aliases__name", "summary"]
+    search_help_text = _("Search by title, company or alias, or by number (42 or SC-0042).")
     show_facets = admin.ShowFacets.ALWAYS
     autocomplete_fields = ["company"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "occurred_on"
     filter_horizontal = ["harm_types", "lessons"]
-    readonly_fields = ["created_at", "updated_at", "published_at", "retracted_at"]
+    readonly_fields = ["created_at", "updated_at", "published_at", "retracted_at", "merged_into"]
     inlines = [CostEstimateInline, SourceInline, TimelineEventInline, IncidentImageInline, CorrectionInline]
-    actions = ["publish", "unpublish"]
+    actions = ["submit_for_review", "publish", "unpublish", "retract", "merge", "delete_selected"]
     list_per_page = 50
+    save_on_top = True
+    change_form_template = "admin/incidents/incident/change_form.html"
+    change_list_template = "admin/incidents/incident/change_list.html"
+    object_history_template = "admin/incidents/incident/object_history.html"
+    object_history_list_template = "admin/incidents/incident/object_history_list.html"
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "featured", "company", "summary", "story", "lesson"]}),
         (_("Classification"), {"fields": ["harm_types", "lessons", "country", "language", "customers_affected"]}),
@@ -175,10 +236,46 @@ class IncidentAdmin(SimpleHistoryAdmin):
         ),
         (
             _("Retraction and merging"),
-            {"classes": ["collapse"], "fields": ["merged_into", "retraction_reason", "retracted_at"]},
+            {"classes": ["collapse"], "fields": ["retraction_reason", "retracted_at", "merged_into"]},
         ),
         (_("Record"), {"classes": ["collapse"], "fields": ["created_at", "published_at", "updated_at"]}),
     ]
+
+    # Permissions ------------------------------------------------------------------------------------
+
+    def has_publish_permission(self, request, obj=None):
+        return workflow.can_publish(request.user)
+
+    def has_merge_permission(self, request, obj=None):
+        return workflow.can_merge(request.user) and self.has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        """Only drafts can be deleted; a published case is retracted instead."""
+        if obj is not None and obj.status != Status.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not workflow.can_publish(request.user):
+            fields.append("featured")
+            if obj is not None and obj.status not in (Status.DRAFT, Status.REVIEW):
+                fields.append("status")
+        return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    # The list --------------------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("company")
+            .annotate(has_source=Exists(Source.objects.filter(incident=OuterRef("pk"))))
+        )
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().upper()
@@ -196,45 +293,539 @@ class IncidentAdmin(SimpleHistoryAdmin):
             return "—"
         return format_html("≈ {} €", f"{obj.headline_cost_eur:,.0f}".replace(",", "\u202f"))
 
+    @admin.display(description=_("sourced"), boolean=True, ordering="has_source")
+    def sourced(self, obj):
+        return getattr(obj, "has_source", None)
+
+    # Saving: workflow rules and one history record per save ----------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        old_status = Incident.objects.filter(pk=obj.pk).values_list("status", flat=True).first() if change else None
+        try:
+            workflow.check_status_change(request.user, old_status, obj.status)
+        except workflow.WorkflowError as error:
+            raise PermissionDenied(str(error)) from error
+        if obj.status != Status.MERGED:
+            obj.merged_into = None
+        if obj.status != Status.RETRACTED:
+            obj.retracted_at = None
+        if old_status != obj.status:
+            obj._change_reason = str(_("Status: %(status)s")) % {"status": obj.get_status_display()}
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # Harm types and themes are saved after the case: the history record is completed afterwards
+        # (finish_history_record) instead of writing one record per m2m signal.
+        form.instance.skip_history_when_saving = True
+        try:
+            super().save_related(request, form, formsets, change)
+        finally:
+            del form.instance.skip_history_when_saving
+        workflow.finish_history_record(form.instance)
+
+    def save_formset(self, request, form, formset, change):
+        for inline_form in formset.forms:
+            inline_form.instance._history_user = request.user
+        super().save_formset(request, form, formset, change)
+
+    def delete_model(self, request, obj):
+        if obj.status != Status.DRAFT:
+            raise PermissionDenied(gettext("Only a draft can be deleted; retract a published case instead."))
+        obj._history_user = request.user
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # One by one, so that each case and its rows leave a deletion record in the history.
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    # Actions ---------------------------------------------------------------------------------------
+
+    def _run(self, request, queryset, step, done_message):
+        done, refused = 0, []
+        with transaction.atomic():
+            for incident in queryset.select_related("company"):
+                try:
+                    step(incident, request.user)
+                except workflow.WorkflowError as error:
+                    refused.append(f"{incident.reference}: {error}")
+                    continue
+                done += 1
+        if done:
+            self.message_user(request, done_message % done, messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
+    @admin.action(description=_("Submit the selected drafts for review"), permissions=["change"])
+    def submit_for_review(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            workflow.submit_for_review,
+            ngettext_lazy("%d case submitted for review.", "%d cases submitted for review."),
+        )
+
     @admin.action(description=_("Publish the selected cases"), permissions=["publish"])
     def publish(self, request, queryset):
-        published, refused = 0, []
-        for incident in queryset.select_related("company"):
-            missing = incident.missing_for_publication()
-            if missing:
-                refused.append(f"{incident.reference}: " + ", ".join(str(m) for m in missing))
-                continue
-            incident.status = Status.PUBLISHED
-            incident.published_at = incident.published_at or timezone.now()
-            incident.save()
-            published += 1
-        if published:
-            self.message_user(
-                request, ngettext("%d case published.", "%d cases published.", published) % published, messages.SUCCESS
-            )
-        for line in refused:
-            self.message_user(request, _("Not published, missing %s") % line, messages.ERROR)
+        self._run(request, queryset, workflow.publish, ngettext_lazy("%d case published.", "%d cases published."))
 
     @admin.action(description=_("Unpublish the selected cases (back to draft)"), permissions=["publish"])
     def unpublish(self, request, queryset):
-        count = 0
-        for incident in queryset.filter(status=Status.PUBLISHED):
-            incident.status = Status.DRAFT
-            incident.save()
-            count += 1
-        self.message_user(request, ngettext("%d case unpublished.", "%d cases unpublished.", count) % count)
+        self._run(request, queryset, workflow.unpublish, ngettext_lazy("%d case unpublished.", "%d cases unpublished."))
 
-    def has_publish_permission(self, request):
-        return request.user.has_perm("incidents.publish_incident")
+    def _one_selected(self, request, queryset, url_name):
+        if queryset.count() != 1:
+            self.message_user(request, gettext("Select exactly one case."), messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse(f"admin:incidents_incident_{url_name}", args=[queryset.get().pk]))
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("company")
+    @admin.action(description=_("Retract the selected case…"), permissions=["publish"])
+    def retract(self, request, queryset):
+        return self._one_selected(request, queryset, "retract")
+
+    @admin.action(description=_("Merge the selected case into another…"), permissions=["merge"])
+    def merge(self, request, queryset):
+        return self._one_selected(request, queryset, "merge")
+
+    @admin.action(description=_("Delete the selected drafts"), permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        not_drafts = [case.reference for case in queryset.exclude(status=Status.DRAFT)]
+        if not_drafts:
+            self.message_user(
+                request,
+                gettext("Only drafts can be deleted; retract a published case instead. Not deleted: %(refs)s.")
+                % {"refs": ", ".join(not_drafts)},
+                messages.ERROR,
+            )
+            return None
+        return django_delete_selected(self, request, queryset)
+
+    # Extra views -----------------------------------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("deleted/", view(self.deleted_view), name="incidents_incident_deleted"),
+            path(
+                "deleted/<int:history_id>/restore/",
+                view(self.restore_deleted_view),
+                name="incidents_incident_restore_deleted",
+            ),
+            path("<path:object_id>/retract/", view(self.retract_view), name="incidents_incident_retract"),
+            path("<path:object_id>/merge/", view(self.merge_view), name="incidents_incident_merge"),
+            path("<path:object_id>/history/compare/", view(self.compare_view), name="incidents_incident_compare"),
+            path(
+                "<path:object_id>/history/<int:history_id>/restore/",
+                view(self.restore_version_view),
+                name="incidents_incident_restore_version",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _get_case(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(gettext("No case with that number."))
+        return obj
+
+    def _context(self, request, obj, title, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": obj,
+            "object": obj,
+            "title": title,
+            "has_view_permission": self.has_view_permission(request, obj),
+            **extra,
+        }
+
+    def _case_url(self, obj):
+        return reverse("admin:incidents_incident_change", args=[obj.pk])
+
+    def retract_view(self, request, object_id):
+        obj = self._get_case(request, object_id)
+        if not (self.has_publish_permission(request) and self.has_change_permission(request, obj)):
+            raise PermissionDenied
+        form = RetractForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                workflow.retract(obj, request.user, form.cleaned_data["reason"])
+            except workflow.WorkflowError as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(request, gettext("%(ref)s is retracted.") % {"ref": obj.reference}, messages.SUCCESS)
+                return HttpResponseRedirect(self._case_url(obj))
+        return TemplateResponse(
+            request,
+            "admin/incidents/incident/retract.html",
+            self._context(request, obj, gettext("Retract %(ref)s") % {"ref": obj.reference}, form=form),
+        )
+
+    def merge_view(self, request, object_id):
+        obj = self._get_case(request, object_id)
+        if not self.has_merge_permission(request, obj):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = MergeForm(request.POST, case=obj)
+        else:
+            form = MergeForm(
+                case=obj,
+                initial={"sources": obj.sources.all(), "timeline": obj.timeline.all(), "costs": obj.costs.all()},
+            )
+        confirming = False
+        if request.method == "POST" and form.is_valid():
+            if form.cleaned_data["confirmed"]:
+                target = form.cleaned_data["target"]
+                try:
+                    workflow.merge(
+                        obj,
+                        target,
+                        request.user,
+                        sources=form.cleaned_data["sources"],
+                        timeline=form.cleaned_data["timeline"],
+                        costs=form.cleaned_data["costs"],
+                    )
+                except workflow.WorkflowError as error:
+                    form.add_error(None, str(error))
+                else:
+                    self.message_user(
+                        request,
+                        gettext("%(ref)s is merged into %(target)s; its address now leads there.")
+                        % {"ref": obj.reference, "target": target.reference},
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(self._case_url(target))
+            else:
+                confirming = True
+                form.data = form.data.copy()
+                form.data["confirmed"] = "on"
+        return TemplateResponse(
+            request,
+            "admin/incidents/incident/merge.html",
+            self._context(
+                request,
+                obj,
+                gettext("Merge %(ref)s into another case") % {"ref": obj.reference},
+                form=form,
+                confirming=confirming,
+            ),
+        )
+
+    def _versions(self, obj):
+        return obj.history.select_related("history_user").order_by("-history_date", "-history_id")
+
+    def compare_view(self, request, object_id):
+        obj = self._get_case(request, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        records = self._versions(obj)
+        try:
+            new_id = int(request.GET.get("new") or records[0].history_id)
+            new = records.get(history_id=new_id)
+            old_id = request.GET.get("old")
+            old = (
+                records.get(history_id=int(old_id))
+                if old_id
+                else records.filter(history_date__lt=new.history_date).first()
+            )
+        except (ValueError, IndexError, Incident.history.model.DoesNotExist) as error:
+            raise Http404(gettext("No such version of this case.")) from error
+        if old is None:
+            old = new
+        if old.history_date > new.history_date:
+            old, new = new, old
+        changes, inline_changes = workflow.compare(workflow.version(old), workflow.version(new))
+        return TemplateResponse(
+            request,
+            "admin/incidents/incident/compare.html",
+            self._context(
+                request,
+                obj,
+                gettext("Compare two versions of %(ref)s") % {"ref": obj.reference},
+                old=old,
+                new=new,
+                changes=changes,
+                inline_changes=inline_changes,
+                can_restore=self.has_change_permission(request, obj),
+            ),
+        )
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """One version of the case, read-only, with what it contained and a button to restore it."""
+        obj = self._get_case(request, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        if request.method != "GET":
+            raise PermissionDenied  # restoring goes through restore_version_view
+        if not str(version_id).isdigit():
+            raise Http404(gettext("No such version of this case."))
+        record = get_object_or_404(Incident.history.model, id=obj.pk, history_id=version_id)
+        snapshot = workflow.version(record)
+        current = self._versions(obj).first()
+        changes, inline_changes = workflow.compare(snapshot, workflow.version(current))
+        fields = [
+            (Incident._meta.get_field(f.name).verbose_name, workflow._display(Incident._meta.get_field(f.name), v))
+            for f in Incident.history.model.tracked_fields
+            if f.name not in workflow.DERIVED_FIELDS
+            for v in [snapshot.fields[f.attname]]
+        ]
+        m2m = [
+            (Incident._meta.get_field(name).verbose_name, model.objects.filter(pk__in=snapshot.m2m[name]))
+            for name, model in workflow.M2M_FIELDS
+        ]
+        inlines = [(label, snapshot.inlines[kind]) for kind, _model, label in workflow.INLINES]
+        return TemplateResponse(
+            request,
+            "admin/incidents/incident/version.html",
+            self._context(
+                request,
+                obj,
+                gettext("%(ref)s as it was on %(date)s") % {"ref": obj.reference, "date": when(record)},
+                record=record,
+                fields=fields,
+                m2m=m2m,
+                inlines=inlines,
+                is_current=current.history_id == record.history_id,
+                differences=len(changes) + len(inline_changes),
+                can_restore=self.has_change_permission(request, obj),
+            ),
+        )
+
+    def restore_version_view(self, request, object_id, history_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self._get_case(request, object_id)
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        record = get_object_or_404(Incident.history.model, id=obj.pk, history_id=history_id)
+        try:
+            workflow.restore_version(record, request.user)
+        except workflow.WorkflowError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(
+                reverse("admin:incidents_incident_simple_history", args=[obj.pk, record.history_id])
+            )
+        self.message_user(
+            request,
+            gettext("The version of %(date)s is restored; the previous one stays in the history.")
+            % {"date": when(record)},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(self._case_url(obj))
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra = {}
+        if obj is not None:
+            extra["row_history"] = row_history(obj)
+            extra["can_restore"] = self.has_change_permission(request, obj)
+        return super().history_view(request, object_id, extra_context={**extra, **(extra_context or {})})
+
+    def deleted_view(self, request):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return TemplateResponse(
+            request,
+            "admin/incidents/incident/deleted.html",
+            self._context(
+                request,
+                None,
+                gettext("Recently deleted cases"),
+                records=workflow.deleted_cases()[:100],
+                can_restore=self.has_add_permission(request),
+            ),
+        )
+
+    def restore_deleted_view(self, request, history_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        record = get_object_or_404(Incident.history.model, history_id=history_id, history_type="-")
+        try:
+            incident = workflow.restore_deleted(record, request.user)
+        except workflow.WorkflowError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:incidents_incident_deleted"))
+        self.message_user(
+            request, gettext("%(ref)s is back, as a draft.") % {"ref": incident.reference}, messages.SUCCESS
+        )
+        return HttpResponseRedirect(self._case_url(incident))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra = {}
+        if obj is not None:
+            missing = obj.missing_for_publication() if obj.status in (Status.DRAFT, Status.REVIEW) else []
+            extra = {
+                "missing_for_publication": workflow.missing_message(missing) if missing else "",
+                "can_publish": self.has_publish_permission(request),
+                "can_merge": self.has_merge_permission(request, obj),
+                "is_public": obj.status == Status.PUBLISHED,
+            }
+        return super().change_view(request, object_id, form_url, extra_context={**extra, **(extra_context or {})})
+
+
+def when(record):
+    return date_format(timezone.localtime(record.history_date), "DATETIME_FORMAT")
+
+
+def row_history(incident, limit=200):
+    """Recent changes to a case's sources, timeline, costs, images and corrections, newest first."""
+    entries = []
+    for _kind, model, label in workflow.INLINES:
+        history = model.history.model
+        ids = history.objects.filter(incident_id=incident.pk).values("id")
+        for record in (
+            history.objects.filter(id__in=ids).select_related("history_user").order_by("-history_date")[:limit]
+        ):
+            entries.append({"label": label, "record": record, "text": Truncator(str(record.instance)).chars(120)})
+    entries.sort(key=lambda e: e["record"].history_date, reverse=True)
+    return entries[:limit]
+
+
+# Reader tips ------------------------------------------------------------------------------------------
 
 
 @admin.register(Tip)
 class TipAdmin(admin.ModelAdmin):
-    list_display = ["reference", "company_name", "status", "created_at"]
+    list_display = ["reference", "company_name", "excerpt", "status", "created_at", "case_link"]
+    list_display_links = ["reference", "company_name"]
     list_filter = ["status"]
-    search_fields = ["company_name", "what_happened"]
-    readonly_fields = ["created_at"]
+    search_fields = ["company_name", "what_happened", "links"]
+    readonly_fields = ["reference", "created_at", "what_happened", "company_name", "when", "links", "contact_email"]
+    fields = [
+        ("reference", "created_at"),
+        "company_name",
+        "when",
+        "what_happened",
+        "links",
+        "contact_email",
+        "status",
+        "incident",
+        "editor_note",
+    ]
+    autocomplete_fields = ["incident"]
     show_facets = admin.ShowFacets.ALWAYS
+    actions = ["convert", "reject"]
+    date_hierarchy = "created_at"
+    change_form_template = "admin/incidents/tip/change_form.html"
+
+    def has_add_permission(self, request):
+        return False  # tips come from readers, through the public form
+
+    def has_convert_permission(self, request, obj=None):
+        return request.user.has_perm("incidents.add_incident") and self.has_change_permission(request, obj)
+
+    @admin.display(description=_("what happened"))
+    def excerpt(self, obj):
+        return Truncator(obj.what_happened).chars(90)
+
+    @admin.display(description=_("case"))
+    def case_link(self, obj):
+        if not obj.incident_id:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:incidents_incident_change", args=[obj.incident_id]), obj.incident
+        )
+
+    @admin.action(description=_("Turn the selected tip into a draft case"), permissions=["convert"])
+    def convert(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, gettext("Select exactly one tip."), messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:incidents_tip_convert", args=[queryset.get().pk]))
+
+    @admin.action(description=_("Mark the selected tips as rejected"), permissions=["change"])
+    def reject(self, request, queryset):
+        count = 0
+        for tip in queryset.exclude(status=Tip.TipStatus.CONVERTED):
+            tip.status = Tip.TipStatus.REJECTED
+            tip.save(update_fields=["status"])
+            count += 1
+        self.message_user(request, ngettext("%d tip rejected.", "%d tips rejected.", count) % count)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/convert/",
+                self.admin_site.admin_view(self.convert_view),
+                name="incidents_tip_convert",
+            ),
+            *super().get_urls(),
+        ]
+
+    def convert_view(self, request, object_id):
+        tip = self.get_object(request, unquote(object_id))
+        if tip is None:
+            raise Http404(gettext("No tip with that number."))
+        if not self.has_convert_permission(request, tip):
+            raise PermissionDenied
+        if tip.incident_id:
+            self.message_user(request, gettext("This tip already has a case."), messages.INFO)
+            return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[tip.incident_id]))
+        company = find_company(tip.company_name)
+        initial = {
+            "company": company,
+            "title": Truncator(f"{tip.company_name}: {tip.what_happened.splitlines()[0]}").chars(150),
+            "country": company.country if company and company.country else "",
+        }
+        form = TipConvertForm(request.POST or None, initial=initial, admin_site=self.admin_site)
+        if request.method == "POST" and form.is_valid():
+            incident = draft_from_tip(tip, request.user, **form.cleaned_data)
+            self.message_user(
+                request,
+                gettext("Draft %(ref)s created from %(tip)s.") % {"ref": incident.reference, "tip": tip.reference},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+        return TemplateResponse(
+            request,
+            "admin/incidents/tip/convert.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": tip,
+                "title": gettext("Turn %(tip)s into a draft case") % {"tip": tip.reference},
+                "form": form,
+                "matched_company": company,
+                "media": self.media + form.media,
+            },
+        )
+
+
+def find_company(name):
+    """The company a reader named, by its name or one of its aliases (case-insensitive), if there is one."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    return (
+        Company.objects.filter(name__iexact=name).first()
+        or Company.objects.filter(aliases__name__iexact=name).distinct().first()
+    )
+
+
+@transaction.atomic
+def draft_from_tip(tip, user, *, company, title, country):
+    links = "\n".join(f"- <{link}>" for link in tip.links.splitlines() if link.strip())
+    story = tip.what_happened
+    if tip.when:
+        story += "\n\n" + gettext("When, according to the reader: %(when)s") % {"when": tip.when}
+    if links:
+        story += "\n\n" + gettext("Links sent by the reader:") + "\n\n" + links
+    incident = Incident(
+        title=title,
+        slug=slugify(title)[:200] or "case",
+        summary=Truncator(tip.what_happened).chars(600),
+        story=story,
+        company=company,
+        country=country,
+        status=Status.DRAFT,
+    )
+    incident._history_user = user
+    incident._change_reason = gettext("Created from reader tip %(tip)s") % {"tip": tip.reference}
+    incident.save()
+    tip.incident = incident
+    tip.status = Tip.TipStatus.CONVERTED
+    tip.save(update_fields=["incident", "status"])
+    return incident

@@ -113,3 +113,27 @@ def user(*, staff=False, superuser=False, groups=(), perms=(), **fields):
         app_label, code = codename.split(".")
         person.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=code))
     return person
+
+
+def editor(**fields):
+    """A member of the "Editors" group (migration 0005): writes cases, submits them for review."""
+    return user(staff=True, groups=["Editors"], **fields)
+
+
+def chief_editor(**fields):
+    """A member of the "Chief editors" group: also publishes, unpublishes, retracts, merges and deletes."""
+    return user(staff=True, groups=["Chief editors"], **fields)
+
+
+def draft(**fields):
+    fields.setdefault("status", Status.DRAFT)
+    return incident(**fields)
+
+
+def tip(**fields):
+    from incidents.models import Tip
+
+    fields.setdefault("what_happened", "The bank froze my account for six weeks and nobody answered the phone.")
+    fields.setdefault("company_name", "Some Bank")
+    return Tip.objects.create(**fields)
+

@@ -7,6 +7,12 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Users are created by the dozen here; the default hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def editor_client(client):
     editor = factories.user(superuser=True)
@@ -39,12 +45,17 @@ def test_changelist_lists_cases_with_facets_and_search(editor_client):
 
 @pytest.mark.parametrize(
     "name",
-    ["incident", "company", "sector", "lesson", "harmtype", "tip"],
+    ["incident", "company", "sector", "lesson", "harmtype"],
 )
 def test_every_changelist_and_add_page_opens(editor_client, name):
     factories.incident()
     assert editor_client.get(reverse(f"admin:incidents_{name}_changelist")).status_code == 200
     assert editor_client.get(reverse(f"admin:incidents_{name}_add")).status_code == 200
+
+
+def test_tips_come_only_from_readers(editor_client):
+    assert editor_client.get(reverse("admin:incidents_tip_changelist")).status_code == 200
+    assert editor_client.get(reverse("admin:incidents_tip_add")).status_code == 403
 
 
 def test_change_page_saves_case_with_inlines(editor_client):
@@ -115,3 +126,594 @@ def test_publish_action_refuses_incomplete_cases(editor_client):
     assert "at least one source" in response.text
     assert Incident.objects.get(pk=ready.pk).status == Status.PUBLISHED
     assert Incident.objects.get(pk=incomplete.pk).status == Status.DRAFT
+
+
+# Helpers ------------------------------------------------------------------------------------------------
+
+
+def _value(bound_field):
+    value = bound_field.value()
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "on" if value else None
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return str(value.pk)
+    return str(value)
+
+
+def admin_form_data(response, **overrides):
+    """What a browser would post back from an admin change page, with `overrides` applied."""
+    data = {}
+    forms = [("", response.context["adminform"].form)]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms.append(("", formset.management_form))
+        forms.extend(("", form) for form in formset.forms)
+    for _prefix, form in forms:
+        for name in form.fields:
+            if form.fields[name].disabled:
+                continue
+            value = _value(form[name])
+            if value is not None:
+                data[form.add_prefix(name)] = value
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+ROLES = ["anonymous", "non_staff", "editor", "chief_editor", "superuser"]
+
+
+def login_as(client, role):
+    if role == "anonymous":
+        return None
+    person = {
+        "non_staff": lambda: factories.user(),
+        "editor": factories.editor,
+        "chief_editor": factories.chief_editor,
+        "superuser": lambda: factories.user(superuser=True),
+    }[role]()
+    client.force_login(person)
+    return person
+
+
+def assert_sent_to_login(response):
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def changelist_action(client, action, *cases, follow=False):
+    return client.post(
+        reverse("admin:incidents_incident_changelist"),
+        {"action": action, "_selected_action": [c.pk for c in cases]},
+        follow=follow,
+    )
+
+
+def status_of(case):
+    return Incident.objects.get(pk=case.pk).status
+
+
+# Groups --------------------------------------------------------------------------------------------------
+
+
+def test_the_two_groups_have_the_permissions_of_their_role():
+    editor, chief = factories.editor(), factories.chief_editor()
+    assert editor.has_perm("incidents.change_incident") and editor.has_perm("incidents.add_incident")
+    assert editor.has_perm("incidents.delete_source")  # rows inside a case; history keeps them
+    assert not editor.has_perm("incidents.publish_incident")
+    assert not editor.has_perm("incidents.merge_incident")
+    assert not editor.has_perm("incidents.delete_incident")
+    for codename in ("publish_incident", "merge_incident", "delete_incident", "change_incident"):
+        assert chief.has_perm(f"incidents.{codename}")
+
+
+# The permission matrix ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "published"),
+    [("anonymous", False), ("non_staff", False), ("editor", False), ("chief_editor", True), ("superuser", True)],
+)
+def test_publish_action_by_role(client, role, published):
+    case = factories.draft()
+    login_as(client, role)
+    response = changelist_action(client, "publish", case)
+    if role in ("anonymous", "non_staff"):
+        assert_sent_to_login(response)
+    assert (status_of(case) == Status.PUBLISHED) is published
+
+
+@pytest.mark.parametrize(
+    ("role", "unpublished"),
+    [("anonymous", False), ("non_staff", False), ("editor", False), ("chief_editor", True), ("superuser", True)],
+)
+def test_unpublish_action_by_role(client, role, unpublished):
+    case = factories.incident()
+    login_as(client, role)
+    changelist_action(client, "unpublish", case)
+    assert (status_of(case) == Status.DRAFT) is unpublished
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("anonymous", "login"), ("non_staff", "login"), ("editor", 403), ("chief_editor", 302), ("superuser", 302)],
+)
+def test_retract_view_by_role(client, role, expected):
+    case = factories.incident()
+    login_as(client, role)
+    url = reverse("admin:incidents_incident_retract", args=[case.pk])
+    response = client.post(url, {"reason": "The main source withdrew its article."})
+    if expected == "login":
+        assert_sent_to_login(response)
+    else:
+        assert response.status_code == expected
+    assert (status_of(case) == Status.RETRACTED) is (expected == 302)
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("anonymous", "login"), ("non_staff", "login"), ("editor", 403), ("chief_editor", 302), ("superuser", 302)],
+)
+def test_merge_view_by_role(client, role, expected):
+    duplicate, kept = factories.incident(), factories.incident()
+    login_as(client, role)
+    url = reverse("admin:incidents_incident_merge", args=[duplicate.pk])
+    response = client.post(url, {"target": kept.reference, "confirmed": "on"})
+    if expected == "login":
+        assert_sent_to_login(response)
+    else:
+        assert response.status_code == expected
+    assert (status_of(duplicate) == Status.MERGED) is (expected == 302)
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("anonymous", "login"), ("non_staff", "login"), ("editor", 200), ("chief_editor", 200), ("superuser", 200)],
+)
+def test_history_compare_and_version_pages_by_role(client, role, expected):
+    case = factories.draft()
+    case.title = "Second title"
+    case.save()
+    record = case.history.earliest()
+    login_as(client, role)
+    for url in (
+        reverse("admin:incidents_incident_history", args=[case.pk]),
+        reverse("admin:incidents_incident_compare", args=[case.pk]),
+        reverse("admin:incidents_incident_simple_history", args=[case.pk, record.history_id]),
+        reverse("admin:incidents_incident_deleted"),
+    ):
+        response = client.get(url)
+        if expected == "login":
+            assert_sent_to_login(response)
+        else:
+            assert response.status_code == expected, url
+
+
+@pytest.mark.parametrize(
+    ("role", "restored"),
+    [("anonymous", False), ("non_staff", False), ("editor", True), ("chief_editor", True), ("superuser", True)],
+)
+def test_restore_version_by_role(client, role, restored):
+    case = factories.draft(title="The first title")
+    case.title = "A worse title"
+    case.save()
+    first = case.history.earliest()
+    login_as(client, role)
+    response = client.post(reverse("admin:incidents_incident_restore_version", args=[case.pk, first.history_id]))
+    if role in ("anonymous", "non_staff"):
+        assert_sent_to_login(response)
+    assert (Incident.objects.get(pk=case.pk).title == "The first title") is restored
+
+
+@pytest.mark.parametrize(
+    ("role", "restored"),
+    [("anonymous", False), ("non_staff", False), ("editor", True), ("chief_editor", True), ("superuser", True)],
+)
+def test_restore_deleted_draft_by_role(client, role, restored):
+    case = factories.draft()
+    pk = case.pk
+    case.delete()
+    record = Incident.history.get(id=pk, history_type="-")
+    login_as(client, role)
+    response = client.post(reverse("admin:incidents_incident_restore_deleted", args=[record.history_id]))
+    if role in ("anonymous", "non_staff"):
+        assert_sent_to_login(response)
+    assert Incident.objects.filter(pk=pk).exists() is restored
+
+
+@pytest.mark.parametrize(
+    ("role", "converted"),
+    [("anonymous", False), ("non_staff", False), ("editor", True), ("chief_editor", True), ("superuser", True)],
+)
+def test_convert_tip_by_role(client, role, converted):
+    company = factories.company(name="Some Bank")
+    tip = factories.tip(company_name="some bank")
+    login_as(client, role)
+    url = reverse("admin:incidents_tip_convert", args=[tip.pk])
+    response = client.post(url, {"company": company.pk, "title": "Account frozen", "country": "fr"})
+    if role in ("anonymous", "non_staff"):
+        assert_sent_to_login(response)
+    tip.refresh_from_db()
+    assert (tip.incident_id is not None) is converted
+
+
+def test_a_user_without_the_merge_permission_is_refused_even_with_change(client):
+    client.force_login(factories.user(staff=True, perms=["incidents.change_incident", "incidents.publish_incident"]))
+    duplicate = factories.incident()
+    response = client.get(reverse("admin:incidents_incident_merge", args=[duplicate.pk]))
+    assert response.status_code == 403
+
+
+# CSRF: every state-changing view refuses a post without the token ----------------------------------------
+
+
+@pytest.fixture
+def csrf_chief_client():
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(factories.user(superuser=True))
+    return client
+
+
+def test_actions_and_views_refuse_posts_without_csrf_token(csrf_chief_client):
+    draft, published, kept = factories.draft(), factories.incident(), factories.incident()
+    draft.title = "Changed"
+    draft.save()
+    tip = factories.tip()
+    deleted = factories.draft()
+    deleted_pk = deleted.pk
+    deleted.delete()
+    deletion = Incident.history.get(id=deleted_pk, history_type="-")
+    posts = [
+        (reverse("admin:incidents_incident_changelist"), {"action": "publish", "_selected_action": [draft.pk]}),
+        (reverse("admin:incidents_incident_retract", args=[published.pk]), {"reason": "Wrong."}),
+        (reverse("admin:incidents_incident_merge", args=[published.pk]), {"target": kept.pk, "confirmed": "on"}),
+        (reverse("admin:incidents_incident_restore_version", args=[draft.pk, draft.history.earliest().history_id]), {}),
+        (reverse("admin:incidents_incident_restore_deleted", args=[deletion.history_id]), {}),
+        (
+            reverse("admin:incidents_tip_convert", args=[tip.pk]),
+            {"company": kept.company_id, "title": "T", "country": "FR"},
+        ),
+        (reverse("admin:incidents_incident_change", args=[draft.pk]), {"title": "Forged", "status": "published"}),
+    ]
+    for url, data in posts:
+        assert csrf_chief_client.post(url, data).status_code == 403, url
+    assert status_of(draft) == Status.DRAFT
+    assert status_of(published) == Status.PUBLISHED
+    assert not Incident.objects.filter(pk=deleted_pk).exists()
+    tip.refresh_from_db()
+    assert tip.incident_id is None
+
+
+# Forged posts: the server enforces the workflow ------------------------------------------------------------
+
+
+def test_editor_sees_only_draft_and_review_in_the_status_menu(client):
+    client.force_login(factories.editor())
+    case = factories.draft()
+    response = client.get(reverse("admin:incidents_incident_change", args=[case.pk]))
+    choices = [value for value, _label in response.context["adminform"].form.fields["status"].choices]
+    assert choices == ["draft", "review"]
+
+
+def test_editor_posting_status_published_is_refused(client):
+    client.force_login(factories.editor())
+    case = factories.draft()
+    url = reverse("admin:incidents_incident_change", args=[case.pk])
+    data = admin_form_data(client.get(url), status="published")
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "published is not one of the available choices" in response.text
+    assert status_of(case) == Status.DRAFT
+
+
+def test_editor_can_submit_a_draft_for_review(client):
+    client.force_login(factories.editor())
+    case = factories.draft()
+    url = reverse("admin:incidents_incident_change", args=[case.pk])
+    response = client.post(url, admin_form_data(client.get(url), status="review"))
+    assert response.status_code == 302
+    assert status_of(case) == Status.REVIEW
+    other = factories.draft()
+    changelist_action(client, "submit_for_review", other)
+    assert status_of(other) == Status.REVIEW
+
+
+def test_editor_cannot_unpublish_by_posting_the_status_of_a_published_case(client):
+    client.force_login(factories.editor())
+    case = factories.incident()
+    url = reverse("admin:incidents_incident_change", args=[case.pk])
+    page = client.get(url)
+    assert "status" not in page.context["adminform"].form.fields  # shown read-only
+    data = admin_form_data(page, title="Typo fixed", status="draft")
+    response = client.post(url, data)
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.title == "Typo fixed"
+    assert case.status == Status.PUBLISHED
+
+
+def test_editor_posting_the_publish_action_publishes_nothing(client):
+    client.force_login(factories.editor())
+    case = factories.draft()
+    response = changelist_action(client, "publish", case, follow=True)
+    assert "No action selected" in response.text
+    assert status_of(case) == Status.DRAFT
+
+
+def test_save_model_refuses_a_status_the_user_may_not_set(rf):
+    """Belt and braces: even a form that let a status through is stopped when saving."""
+    from django.contrib.admin.sites import site
+    from django.core.exceptions import PermissionDenied
+
+    case = factories.draft()
+    request = rf.post("/")
+    request.user = factories.editor()
+    case.status = Status.PUBLISHED
+    with pytest.raises(PermissionDenied):
+        site._registry[Incident].save_model(request, case, form=None, change=True)
+    assert status_of(case) == Status.DRAFT
+
+
+# Publishing checks ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def chief_client(client):
+    client.force_login(factories.chief_editor())
+    return client
+
+
+def test_publishing_from_the_form_says_exactly_what_is_missing(chief_client):
+    case = factories.draft(story="", lesson="", sources=0)
+    url = reverse("admin:incidents_incident_change", args=[case.pk])
+    response = chief_client.post(url, admin_form_data(chief_client.get(url), status="published"))
+    assert response.status_code == 200
+    assert "To be published, this case still needs: the story, the lesson." in response.text
+    assert "To be published, this case still needs: at least one source." in response.text
+    assert status_of(case) == Status.DRAFT
+
+
+def test_publishing_with_a_source_added_in_the_same_save_works(chief_client):
+    case = factories.draft(sources=0)
+    url = reverse("admin:incidents_incident_change", args=[case.pk])
+    data = admin_form_data(
+        chief_client.get(url),
+        status="published",
+        **{
+            "sources-TOTAL_FORMS": "1",
+            "sources-0-kind": "press",
+            "sources-0-language": "en",
+            "sources-0-title": "The article",
+            "sources-0-publisher": "The Paper",
+            "sources-0-url": "https://example.org/a",
+            "sources-0-position": "0",
+        },
+    )
+    response = chief_client.post(url, data)
+    assert response.status_code == 302
+    assert status_of(case) == Status.PUBLISHED
+
+
+def test_removing_the_last_source_of_a_published_case_is_refused(chief_client):
+    case = factories.incident()
+    url = reverse("admin:incidents_incident_change", args=[case.pk])
+    response = chief_client.post(url, admin_form_data(chief_client.get(url), **{"sources-0-DELETE": "on"}))
+    assert response.status_code == 200
+    assert "at least one source" in response.text
+    assert case.sources.count() == 1
+
+
+def test_publish_action_lists_missing_alt_text(chief_client, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from incidents.models import IncidentImage
+
+    settings.MEDIA_ROOT = tmp_path
+    case = factories.draft()
+    image = IncidentImage(incident=case)
+    image.image.save("x.png", ContentFile(b"not read here"), save=False)
+    image.save()
+    response = changelist_action(chief_client, "publish", case, follow=True)
+    assert "alt text for every image" in response.text
+    assert status_of(case) == Status.DRAFT
+
+
+def test_change_page_of_a_draft_has_a_preview_link_and_a_banner(chief_client):
+    case = factories.draft(sources=0)
+    response = chief_client.get(reverse("admin:incidents_incident_change", args=[case.pk]))
+    assert "Preview (not published)" in response.text
+    assert "Not published (Draft): readers cannot see this case" in response.text
+    assert "To be published, this case still needs: at least one source." in response.text
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(Incident)
+    assert reverse("admin:view_on_site", args=[content_type.pk, case.pk]) in response.text
+
+
+# Retracting, deleting -------------------------------------------------------------------------------------
+
+
+def test_retract_needs_a_reason_and_keeps_it(chief_client):
+    case = factories.incident()
+    url = reverse("admin:incidents_incident_retract", args=[case.pk])
+    response = chief_client.post(url, {"reason": "  "})
+    assert response.status_code == 200
+    assert "This field is required." in response.text
+    response = chief_client.post(url, {"reason": "The court found the story false."})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == Status.RETRACTED
+    assert case.retraction_reason == "The court found the story false."
+    assert case.retracted_at is not None
+
+
+def test_a_draft_cannot_be_retracted(chief_client):
+    case = factories.draft()
+    response = chief_client.post(reverse("admin:incidents_incident_retract", args=[case.pk]), {"reason": "x"})
+    assert "Only a published case can be retracted." in response.text
+    assert status_of(case) == Status.DRAFT
+
+
+def test_a_published_case_cannot_be_deleted_even_by_a_superuser(client):
+    client.force_login(factories.user(superuser=True))
+    case = factories.incident()
+    url = reverse("admin:incidents_incident_delete", args=[case.pk])
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    response = client.get(reverse("admin:incidents_incident_change", args=[case.pk]))
+    assert url not in response.text  # no "Delete" button
+    response = changelist_action(client, "delete_selected", case, follow=True)
+    assert "Only drafts can be deleted" in response.text
+    assert Incident.objects.filter(pk=case.pk).exists()
+
+
+def test_chief_editor_deletes_a_draft_but_an_editor_cannot(client):
+    case = factories.draft()
+    url = reverse("admin:incidents_incident_delete", args=[case.pk])
+    client.force_login(factories.editor())
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    client.force_login(factories.chief_editor())
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not Incident.objects.filter(pk=case.pk).exists()
+
+
+# Merging ----------------------------------------------------------------------------------------------------
+
+
+def test_merge_asks_for_confirmation_then_moves_the_chosen_rows(chief_client):
+    duplicate = factories.incident(sources=2)
+    kept = factories.incident()
+    moving, staying = duplicate.sources.order_by("pk")
+    event = factories.event(duplicate)
+    cost = factories.cost(duplicate, 5000, source=staying)
+    url = reverse("admin:incidents_incident_merge", args=[duplicate.pk])
+    form = {"target": kept.reference, "sources": [moving.pk], "timeline": [event.pk], "costs": [cost.pk]}
+
+    response = chief_client.post(url, form)
+    assert response.status_code == 200
+    assert f"Merge {duplicate.reference}" in response.text and "Yes, merge" in response.text
+    assert status_of(duplicate) == Status.PUBLISHED  # nothing happens before confirming
+
+    response = chief_client.post(url, {**form, "confirmed": "on"})
+    assert response.status_code == 302
+    assert response.url == reverse("admin:incidents_incident_change", args=[kept.pk])
+    duplicate.refresh_from_db()
+    assert duplicate.status == Status.MERGED
+    assert duplicate.merged_into == kept
+    assert set(kept.sources.all()) == {moving, *Incident.objects.get(pk=kept.pk).sources.exclude(pk=moving.pk)}
+    assert list(duplicate.sources.all()) == [staying]
+    assert kept.timeline.get() == event
+    moved_cost = kept.costs.get()
+    assert moved_cost.source is None  # its source stayed behind
+    kept.refresh_from_db()
+    assert kept.headline_cost_eur == 5000
+
+
+def test_a_published_case_cannot_be_merged_into_a_draft(chief_client):
+    duplicate, draft = factories.incident(), factories.draft()
+    url = reverse("admin:incidents_incident_merge", args=[duplicate.pk])
+    response = chief_client.post(url, {"target": draft.reference, "confirmed": "on"})
+    assert response.status_code == 200
+    assert "publish" in response.text and draft.reference in response.text
+    assert status_of(duplicate) == Status.PUBLISHED
+
+
+def test_a_case_cannot_be_merged_into_itself_or_a_missing_case(chief_client):
+    case = factories.incident()
+    url = reverse("admin:incidents_incident_merge", args=[case.pk])
+    assert "Choose another case" in chief_client.post(url, {"target": case.reference}).text
+    assert "There is no case SC-9999" in chief_client.post(url, {"target": "SC-9999"}).text
+
+
+# The list ----------------------------------------------------------------------------------------------------
+
+
+def test_changelist_filters_have_facet_counts_and_find_cases_without_source(chief_client):
+    unsourced = factories.draft(sources=0, title="Nobody wrote about it")
+    factories.incident(title="Well documented")
+    url = reverse("admin:incidents_incident_changelist")
+    response = chief_client.get(url, {"has_source": "no"})
+    assert unsourced.title in response.text
+    assert "Well documented" not in response.text
+    assert "Has no source (1)" in chief_client.get(url).text
+
+
+def test_changelist_searches_aliases(chief_client):
+    from incidents.models import CompanyAlias
+
+    case = factories.incident(title="Account closed")
+    CompanyAlias.objects.create(company=case.company, name="Meta")
+    response = chief_client.get(reverse("admin:incidents_incident_changelist"), {"q": "meta"})
+    assert "Account closed" in response.text
+
+
+def test_new_inline_rows_go_after_the_existing_ones(chief_client):
+    case = factories.incident(sources=1)
+    case.sources.update(position=3)
+    url = reverse("admin:incidents_incident_change", args=[case.pk])
+    data = admin_form_data(
+        chief_client.get(url),
+        **{
+            "sources-TOTAL_FORMS": "2",
+            "sources-1-kind": "press",
+            "sources-1-language": "en",
+            "sources-1-title": "A later article",
+            "sources-1-publisher": "The Paper",
+            "sources-1-position": "0",
+        },
+    )
+    assert chief_client.post(url, data).status_code == 302
+    assert [s.title for s in case.sources.all()][-1] == "A later article"
+    assert case.sources.get(title="A later article").position == 4
+
+
+# Reader tips in the admin ---------------------------------------------------------------------------------
+
+
+def test_convert_tip_uses_a_company_found_by_alias_in_one_action(chief_client):
+    from incidents.models import CompanyAlias, Tip
+
+    company = factories.company(name="Facebook", country="US")
+    CompanyAlias.objects.create(company=company, name="Meta")
+    tip = factories.tip(company_name="meta", links="https://example.org/story")
+    response = chief_client.post(
+        reverse("admin:incidents_tip_changelist"), {"action": "convert", "_selected_action": [tip.pk]}
+    )
+    url = reverse("admin:incidents_tip_convert", args=[tip.pk])
+    assert response.url == url
+    page = chief_client.get(url)
+    assert "that is Facebook in the catalogue" in page.text
+    assert page.context["form"].initial["company"] == company
+    response = chief_client.post(url, {"company": company.pk, "title": "Account closed by Meta", "country": "US"})
+    tip.refresh_from_db()
+    case = tip.incident
+    assert response.url == reverse("admin:incidents_incident_change", args=[case.pk])
+    assert tip.status == Tip.TipStatus.CONVERTED
+    assert case.status == Status.DRAFT and case.company == company
+    assert "https://example.org/story" in case.story
+    assert case.history.get().history_change_reason == f"Created from reader tip {tip.reference}"
+
+
+def test_convert_tip_without_a_known_company_asks_the_editor_to_choose(chief_client):
+    tip = factories.tip(company_name="Unknown Airline")
+    page = chief_client.get(reverse("admin:incidents_tip_convert", args=[tip.pk]))
+    assert "No company called “Unknown Airline”" in page.text
+    response = chief_client.post(reverse("admin:incidents_tip_convert", args=[tip.pk]), {"title": "x", "country": "FR"})
+    assert response.status_code == 200
+    assert "This field is required." in response.text
+    tip.refresh_from_db()
+    assert tip.incident is None
+
+
+def test_tip_text_is_shown_escaped_in_the_admin(chief_client):
+    tip = factories.tip(what_happened="<script>alert(1)</script> They <b>lied</b>.")
+    response = chief_client.get(reverse("admin:incidents_tip_change", args=[tip.pk]))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    assert "<script>alert(1)" not in response.text

@@ -1,0 +1,537 @@
+"""The editorial workflow: who may do what to a case, and the history that lets editors undo it.
+
+Every change goes through `Model.save()` or `delete()` so that django-simple-history records it
+(`QuerySet.update()` would not). One admin save makes exactly one historical record of the case,
+dated after its inlines were saved: a version of a case is that record (fields, harm types and lesson
+themes) together with its sources, timeline, costs, images and corrections as they stood at that date.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import (
+    Company,
+    Correction,
+    CostEstimate,
+    HarmType,
+    Incident,
+    IncidentImage,
+    Lesson,
+    Source,
+    Status,
+    TimelineEvent,
+)
+
+PUBLISH_PERMISSION = "incidents.publish_incident"
+MERGE_PERMISSION = "incidents.merge_incident"
+
+# Inline rows that make up a version, in the order they are restored (costs may point to sources).
+INLINES = [
+    ("sources", Source, _("Sources")),
+    ("timeline", TimelineEvent, _("Timeline")),
+    ("costs", CostEstimate, _("Costs")),
+    ("images", IncidentImage, _("Images")),
+    ("corrections", Correction, _("Corrections")),
+]
+M2M_FIELDS = [("harm_types", HarmType), ("lessons", Lesson)]
+# What a restore leaves alone: the workflow has its own actions, with their own permissions.
+WORKFLOW_FIELDS = {
+    "id",
+    "status",
+    "featured",
+    "merged_into",
+    "retracted_at",
+    "retraction_reason",
+    "published_at",
+    "created_at",
+    "updated_at",
+}
+# Derived values, recomputed on save; never shown in a comparison.
+DERIVED_FIELDS = {"response_days", "resolution_days", "headline_cost_eur"}
+
+
+class WorkflowError(Exception):
+    """A refusal an editor reads: the message says why and what to do."""
+
+
+def can_publish(user):
+    return user.has_perm(PUBLISH_PERMISSION)
+
+
+def can_merge(user):
+    return user.has_perm(MERGE_PERMISSION)
+
+
+def allowed_statuses(user, current):
+    """The statuses `user` may give a case that is now `current` (itself included)."""
+    if can_publish(user):
+        allowed = [Status.DRAFT, Status.REVIEW, Status.PUBLISHED]
+        if current in (Status.PUBLISHED, Status.RETRACTED):
+            allowed.append(Status.RETRACTED)
+        if current == Status.MERGED:
+            allowed.append(Status.MERGED)
+        return allowed
+    if current in (Status.DRAFT, Status.REVIEW, None, ""):
+        return [Status.DRAFT, Status.REVIEW]
+    return [current]
+
+
+def check_status_change(user, old_status, new_status):
+    """Refuse a status an editor may not set, however it was posted."""
+    if new_status != old_status and new_status not in allowed_statuses(user, old_status):
+        raise WorkflowError(
+            _("You may not change a case from “%(old)s” to “%(new)s”.")
+            % {"old": Status(old_status or Status.DRAFT).label, "new": Status(new_status).label}
+        )
+
+
+def _record(incident, user, reason):
+    incident._history_user = user
+    incident._change_reason = str(reason)
+
+
+def missing_message(missing):
+    return gettext("To be published, this case still needs: %(missing)s.") % {
+        "missing": ", ".join(str(m) for m in missing)
+    }
+
+
+def publish(incident, user):
+    check_status_change(user, incident.status, Status.PUBLISHED)
+    missing = incident.missing_for_publication()
+    if missing:
+        raise WorkflowError(missing_message(missing))
+    incident.status = Status.PUBLISHED
+    incident.published_at = incident.published_at or timezone.now()
+    _record(incident, user, _("Published"))
+    incident.save()
+
+
+def unpublish(incident, user):
+    if incident.status != Status.PUBLISHED:
+        raise WorkflowError(_("%(ref)s is not published.") % {"ref": incident.reference})
+    check_status_change(user, incident.status, Status.DRAFT)
+    incident.status = Status.DRAFT
+    _record(incident, user, _("Unpublished"))
+    incident.save()
+
+
+def submit_for_review(incident, user):
+    if incident.status != Status.DRAFT:
+        raise WorkflowError(
+            _("Only a draft can be submitted for review (%(ref)s is not).") % {"ref": incident.reference}
+        )
+    check_status_change(user, incident.status, Status.REVIEW)
+    incident.status = Status.REVIEW
+    _record(incident, user, _("Submitted for review"))
+    incident.save()
+
+
+def retract(incident, user, reason):
+    if incident.status != Status.PUBLISHED:
+        raise WorkflowError(_("Only a published case can be retracted."))
+    check_status_change(user, incident.status, Status.RETRACTED)
+    if not reason.strip():
+        raise WorkflowError(_("Say why the case is retracted: readers will see it."))
+    incident.status = Status.RETRACTED
+    incident.retraction_reason = reason.strip()
+    incident.retracted_at = timezone.now()
+    _record(incident, user, _("Retracted"))
+    incident.save()
+
+
+def check_merge(case, target):
+    if not target or target.pk == case.pk:
+        raise WorkflowError(_("Choose another case to merge into."))
+    if case.status == Status.MERGED:
+        raise WorkflowError(_("%(ref)s is already merged.") % {"ref": case.reference})
+    if target.status in (Status.MERGED, Status.RETRACTED):
+        raise WorkflowError(
+            _("%(ref)s is %(status)s: merge into the case that stays.")
+            % {"ref": target.reference, "status": target.get_status_display().lower()}
+        )
+    if case.status == Status.PUBLISHED and target.status != Status.PUBLISHED:
+        raise WorkflowError(
+            _("%(ref)s is published: its readers must land on a published case; publish %(target)s first.")
+            % {"ref": case.reference, "target": target.reference}
+        )
+
+
+@transaction.atomic
+def merge(case, target, user, *, sources=(), timeline=(), costs=()):
+    """Merge duplicate `case` into `target`, moving the chosen rows; `case`'s address will answer 301."""
+    if not can_merge(user):
+        raise WorkflowError(_("Only a chief editor can merge cases."))
+    check_merge(case, target)
+    moved_sources = {s.pk for s in sources}
+    for kind, rows in (("sources", sources), ("timeline", timeline), ("costs", costs)):
+        highest = getattr(target, kind).order_by("-position").values_list("position", flat=True).first()
+        next_position = (highest or 0) + 1
+        for offset, row in enumerate(sorted(rows, key=lambda r: (r.position, r.pk))):
+            if row.incident_id != case.pk:
+                raise WorkflowError(_("Only rows of %(ref)s can be moved.") % {"ref": case.reference})
+            row.incident = target
+            row.position = next_position + offset
+            if kind == "costs" and row.source_id and row.source_id not in moved_sources:
+                row.source = None  # its source stays behind with the merged case
+            row._history_user = user
+            row._change_reason = gettext("Moved from %(ref)s by a merge") % {"ref": case.reference}
+            row.save()
+    # Costs left behind must not point to a source that moved away.
+    for cost in CostEstimate.objects.filter(incident=case, source_id__in=moved_sources):
+        cost.source = None
+        cost._history_user = user
+        cost.save()
+    # Cases already merged into `case` now redirect straight to `target`.
+    for earlier in Incident.objects.filter(merged_into=case):
+        earlier.merged_into = target
+        _record(earlier, user, gettext("Merged into %(ref)s") % {"ref": target.reference})
+        earlier.save()
+    case.status = Status.MERGED
+    case.merged_into = target
+    case.featured = False
+    _record(case, user, gettext("Merged into %(ref)s") % {"ref": target.reference})
+    case.save()
+    _record(target, user, gettext("%(ref)s merged into this case") % {"ref": case.reference})
+    target.save()
+    return target
+
+
+# History ---------------------------------------------------------------------------------------------
+
+
+def finish_history_record(incident):
+    """Bring the case's latest historical record up to date after its inlines and m2m were saved.
+
+    The admin saves a case before its inlines; this moves the record's date after them and copies the
+    final harm types, lesson themes and derived values, so the record describes the whole save.
+    """
+    record = incident.history.order_by("-history_date", "-history_id").first()
+    if record is None:
+        return None
+    fresh = Incident.objects.get(pk=incident.pk)
+    for tracked in type(record).tracked_fields:
+        setattr(record, tracked.attname, getattr(fresh, tracked.attname))
+    record.history_date = timezone.now()
+    record.save()
+    for name, _model in M2M_FIELDS:
+        model_field = Incident._meta.get_field(name)
+        history_rows = getattr(record, name)
+        history_rows.all().delete()
+        through = model_field.remote_field.through
+        source_name, target_name = model_field.m2m_field_name(), model_field.m2m_reverse_field_name()
+        history_rows.model.objects.bulk_create(
+            history_rows.model(
+                history=record, **{"id": row.pk, f"{source_name}_id": incident.pk, f"{target_name}_id": target_id}
+            )
+            for row, target_id in (
+                (row, getattr(row, f"{target_name}_id")) for row in through.objects.filter(**{source_name: incident})
+            )
+        )
+    return record
+
+
+@dataclass
+class Version:
+    """A case as it stood at one historical record: fields, m2m ids and inline rows."""
+
+    record: object
+    fields: dict
+    m2m: dict = field(default_factory=dict)
+    inlines: dict = field(default_factory=dict)
+
+    @property
+    def date(self):
+        return self.record.history_date
+
+
+def _sort_key(model):
+    names = [name.lstrip("-") for name in model._meta.ordering]
+    return lambda row: tuple((getattr(row, n) is None, getattr(row, n) or 0) for n in names) + (row.pk,)
+
+
+def inline_records(model, incident_id, at, *, deleted_after=None):
+    """Historical records of the rows belonging to the case at date `at`, latest record per row.
+
+    A row whose last record is a deletion is left out, unless that deletion came after
+    `deleted_after` (the rows deleted along with the case itself).
+    """
+    history = model.history.model
+    ever_here = history.objects.filter(incident_id=incident_id).values("id")
+    latest = {}
+    for record in history.objects.filter(id__in=ever_here, history_date__lte=at).order_by("history_date", "history_id"):
+        latest[record.id] = record
+    kept = []
+    for record in latest.values():
+        if record.incident_id != incident_id:
+            continue
+        if record.history_type == "-" and (deleted_after is None or record.history_date <= deleted_after):
+            continue
+        kept.append(record)
+    return kept
+
+
+def version(record, *, inline_date=None, deleted_after=None):
+    """The version of a case at historical record `record`."""
+    fields = {f.attname: getattr(record, f.attname) for f in type(record).tracked_fields}
+    m2m = {}
+    for name, _model in M2M_FIELDS:
+        target_name = Incident._meta.get_field(name).m2m_reverse_field_name()
+        m2m[name] = sorted(getattr(record, name).values_list(f"{target_name}_id", flat=True))
+    inlines = {}
+    for kind, model, _label in INLINES:
+        rows = [
+            r.instance
+            for r in inline_records(model, record.id, inline_date or record.history_date, deleted_after=deleted_after)
+        ]
+        inlines[kind] = sorted(rows, key=_sort_key(model))
+    return Version(record=record, fields=fields, m2m=m2m, inlines=inlines)
+
+
+def content_fields():
+    """The case's fields a version restores: everything an editor writes, not the workflow."""
+    return [
+        f
+        for f in Incident.history.model.tracked_fields
+        if f.name not in WORKFLOW_FIELDS and f.name not in DERIVED_FIELDS and f.editable
+    ]
+
+
+def _display(model_field, value):
+    if value in (None, ""):
+        return "—"
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if model_field.is_relation:
+        related = model_field.related_model.objects.filter(pk=value).first()
+        return str(related) if related else f"#{value} ({gettext('deleted')})"
+    if hasattr(value, "year") and hasattr(value, "hour"):
+        return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    if hasattr(value, "year"):
+        return date_format(value, "DATE_FORMAT")
+    return str(value)
+
+
+def text_diff(old, new):
+    """Line by line: a list of (kind, text) with kind "same", "removed" or "added"."""
+    old_lines, new_lines = (old or "").splitlines(), (new or "").splitlines()
+    lines = []
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            lines.extend(("same", line) for line in old_lines[i1:i2])
+            continue
+        lines.extend(("removed", line) for line in old_lines[i1:i2])
+        lines.extend(("added", line) for line in new_lines[j1:j2])
+    return lines
+
+
+def _row_fields(model):
+    return [f for f in model._meta.concrete_fields if f.editable and f.name not in ("id", "incident")]
+
+
+def compare(old, new):
+    """What changed from version `old` to version `new`, ready for a template."""
+    changes = []
+    for model_field in Incident.history.model.tracked_fields:
+        if model_field.name in DERIVED_FIELDS or model_field.name in ("id", "updated_at"):
+            continue
+        original = Incident._meta.get_field(model_field.name)
+        before, after = old.fields.get(model_field.attname), new.fields.get(model_field.attname)
+        if before == after:
+            continue
+        change = {
+            "label": original.verbose_name,
+            "old": _display(original, before),
+            "new": _display(original, after),
+            "diff": None,
+        }
+        if original.get_internal_type() == "TextField":
+            change["diff"] = text_diff(before, after)
+        changes.append(change)
+    for name, model in M2M_FIELDS:
+        removed = set(old.m2m[name]) - set(new.m2m[name])
+        added = set(new.m2m[name]) - set(old.m2m[name])
+        if removed or added:
+            names = {obj.pk: str(obj) for obj in model.objects.filter(pk__in=removed | added)}
+            changes.append(
+                {
+                    "label": Incident._meta.get_field(name).verbose_name,
+                    "old": ", ".join(sorted(str(names.get(pk, pk)) for pk in removed)) or "—",
+                    "new": ", ".join(sorted(str(names.get(pk, pk)) for pk in added)) or "—",
+                    "diff": None,
+                    "m2m": True,
+                }
+            )
+    inline_changes = []
+    for kind, model, label in INLINES:
+        before = {row.pk: row for row in old.inlines[kind]}
+        after = {row.pk: row for row in new.inlines[kind]}
+        rows = []
+        for pk in after.keys() - before.keys():
+            rows.append({"kind": "added", "text": str(after[pk]), "fields": []})
+        for pk in before.keys() - after.keys():
+            rows.append({"kind": "removed", "text": str(before[pk]), "fields": []})
+        for pk in before.keys() & after.keys():
+            fields = []
+            for row_field in _row_fields(model):
+                a, b = getattr(before[pk], row_field.attname), getattr(after[pk], row_field.attname)
+                if a != b:
+                    fields.append(
+                        {"label": row_field.verbose_name, "old": _display(row_field, a), "new": _display(row_field, b)}
+                    )
+            if fields:
+                rows.append({"kind": "changed", "text": str(after[pk]), "fields": fields})
+        if rows:
+            inline_changes.append({"label": label, "rows": rows})
+    return changes, inline_changes
+
+
+def _check_restorable(incident, target_version):
+    company_id = target_version.fields["company_id"]
+    if not Company.objects.filter(pk=company_id).exists():
+        raise WorkflowError(_("The company of that version was deleted; restore or recreate it first."))
+    if incident.status == Status.PUBLISHED:
+        probe = Incident(**{f.attname: target_version.fields[f.attname] for f in content_fields()})
+        missing = probe.missing_fields_for_publication()
+        if not target_version.inlines["sources"]:
+            missing.append(_("at least one source"))
+        if any(not image.alt_text for image in target_version.inlines["images"]):
+            missing.append(_("alt text for every image"))
+        if missing:
+            raise WorkflowError(
+                _("This case is published and that version lacks %(missing)s. Unpublish it first, or edit it.")
+                % {"missing": ", ".join(str(m) for m in missing)}
+            )
+
+
+def _restore_rows(incident, target_version, user, reason):
+    source_ids = {}
+    for kind, model, _label in INLINES:
+        current = {row.pk: row for row in model.objects.filter(incident=incident)}
+        wanted = target_version.inlines[kind]
+        wanted_ids = {row.pk for row in wanted}
+        for pk, row in current.items():
+            if pk not in wanted_ids:
+                row._history_user, row._change_reason = user, reason
+                row.delete()
+        for row in wanted:
+            old_pk = row.pk
+            row.incident_id = incident.pk
+            if kind == "costs" and row.source_id:
+                row.source_id = source_ids.get(row.source_id)
+            row._history_user, row._change_reason = user, reason
+            if old_pk in current:
+                existing = current[old_pk]
+                if all(getattr(existing, f.attname) == getattr(row, f.attname) for f in _row_fields(model)):
+                    if kind == "sources":
+                        source_ids[old_pk] = old_pk
+                    continue
+                row.save()
+            elif model.objects.filter(pk=old_pk).exists():
+                # The row has moved to another case since (a merge): bring back a copy.
+                row.pk = row.id = None
+                row._state.adding = True
+                row.save()
+            else:
+                row._state.adding = True
+                row.save(force_insert=True)
+            if kind == "sources":
+                source_ids[old_pk] = row.pk
+
+
+@transaction.atomic
+def restore_version(record, user):
+    """Put the content of an earlier version back: fields, harm types, themes and every inline row.
+
+    The status, publication and merge fields stay as they are now; they have their own actions.
+    """
+    incident = Incident.objects.select_for_update().get(pk=record.id)
+    target_version = version(record)
+    _check_restorable(incident, target_version)
+    reason = gettext("Restored the version of %(date)s") % {
+        "date": date_format(timezone.localtime(record.history_date), "DATETIME_FORMAT")
+    }
+    for model_field in content_fields():
+        setattr(incident, model_field.attname, target_version.fields[model_field.attname])
+    try:
+        incident.full_clean(exclude=["slug"])
+    except ValidationError as error:
+        raise WorkflowError(" ".join(error.messages)) from error
+    _restore_rows(incident, target_version, user, reason)
+    _record(incident, user, reason)
+    incident.save()
+    incident.skip_history_when_saving = True
+    try:
+        for name, model in M2M_FIELDS:
+            getattr(incident, name).set(model.objects.filter(pk__in=target_version.m2m[name]))
+    finally:
+        del incident.skip_history_when_saving
+    finish_history_record(incident)
+    return incident
+
+
+def deleted_cases():
+    """The deletion records of cases that are still deleted, newest first (one per case)."""
+    history = Incident.history.model
+    records = (
+        history.objects.filter(history_type="-")
+        .exclude(id__in=Incident.objects.values("id"))
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")
+    )
+    seen, latest = set(), []
+    for record in records[:500]:
+        if record.id not in seen:
+            seen.add(record.id)
+            latest.append(record)
+    return latest
+
+
+@transaction.atomic
+def restore_deleted(deletion_record, user):
+    """Bring back a deleted case, as a draft, with the inline rows that were deleted along with it."""
+    history = Incident.history.model
+    if deletion_record.history_type != "-":
+        raise WorkflowError(_("That record is not a deletion."))
+    if Incident.objects.filter(pk=deletion_record.id).exists():
+        raise WorkflowError(_("%(ref)s exists: it was restored already.") % {"ref": f"SC-{deletion_record.id:04d}"})
+    last_save = (
+        history.objects.filter(id=deletion_record.id, history_date__lt=deletion_record.history_date)
+        .exclude(history_type="-")
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+    target_version = version(
+        deletion_record,
+        deleted_after=last_save.history_date if last_save else None,
+    )
+    if last_save:
+        target_version.m2m = version(last_save).m2m
+    if not Company.objects.filter(pk=target_version.fields["company_id"]).exists():
+        raise WorkflowError(_("The company of that case was deleted; restore or recreate it first."))
+    incident = Incident(**{f.attname: target_version.fields[f.attname] for f in history.tracked_fields})
+    incident.status = Status.DRAFT
+    incident.published_at = incident.retracted_at = incident.merged_into_id = None
+    incident.featured = False
+    reason = gettext("Restored after deletion")
+    _record(incident, user, reason)
+    incident.skip_history_when_saving = True
+    try:
+        incident.save(force_insert=True)
+        _restore_rows(incident, target_version, user, reason)
+        for name, model in M2M_FIELDS:
+            getattr(incident, name).set(model.objects.filter(pk__in=target_version.m2m[name]))
+    finally:
+        del incident.skip_history_when_saving
+    incident.save()  # the one historical record of the restore, with every row in place
+    return incident
