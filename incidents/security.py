@@ -18,7 +18,7 @@ import re
 from csp.constants import UNSAFE_HASHES
 from csp.middleware import CSPMiddleware
 from django.conf import settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 # Paths other sites may load as resources: the share card (an <img> elsewhere), the embed (an <iframe>)
 # and oEmbed (fetched by publishing tools). Extend this list with care: it loosens CORP only.
@@ -41,8 +41,11 @@ def is_cross_origin_resource(request, response):
     return is_frameable(response) or any(pattern.match(request.path_info) for pattern in CROSS_ORIGIN_PATHS)
 
 
-def admin_prefix():
-    return reverse("admin:index")
+def is_admin_path(path):
+    try:
+        return path.startswith(reverse("admin:index"))
+    except NoReverseMatch:  # a URLconf without the admin
+        return False
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
@@ -52,7 +55,7 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         parts = super().get_policy_parts(request, response, report_only=report_only)
         if is_frameable(response):
             parts.replace = {**(parts.replace or {}), "frame-ancestors": ["*"]}
-        if request.path_info.startswith(admin_prefix()):
+        if is_admin_path(request.path_info):
             style_src = [*settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["style-src"], UNSAFE_HASHES]
             parts.replace = {**(parts.replace or {}), "style-src": style_src + ADMIN_STYLE_ATTRIBUTE_HASHES}
         return parts
