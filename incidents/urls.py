@@ -35,4 +35,6 @@ urlpatterns = [
     path("about/", views.AboutView.as_view(), name="about"),
     path("methodology/", views.MethodologyView.as_view(), name="methodology"),
     path("language/<str:code>/", views.set_language, name="set_language"),
+    path("submit/", views.submit_tip, name="submit"),
+    path("submit/thanks/", views.submit_thanks, name="submit_thanks"),
 ]

@@ -402,9 +402,8 @@ def submit_tip(request):
     if request.method == "GET":
         return render(request, "incidents/submit.html", {"form": TipForm()})
     if int(request.META.get("CONTENT_LENGTH") or 0) > TIP_MAX_BODY_BYTES:
-        form = TipForm()
-        form.add_error(None, _("That is far more text than this form takes. Please shorten it."))
-        return render(request, "incidents/submit.html", {"form": form}, status=413)
+        refusal = _("That is far more text than this form takes. Please shorten it.")
+        return render(request, "incidents/submit.html", {"form": TipForm(), "refusal": refusal}, status=413)
     if tip_rate_limited(request):
         return render(request, "incidents/submit.html", {"form": TipForm(), "rate_limited": True}, status=429)
     form = TipForm(request.POST)

@@ -160,6 +160,10 @@ STORAGES = {
 
 SITE_NAME = "Sévices clients"
 
+# Reader tips: how many one client (a salted hash of its address) may send per hour. Counted in the cache:
+# set REDIS_URL so that every worker shares the count.
+TIPS_PER_HOUR = env_int("DJANGO_TIPS_PER_HOUR", 5)
+
 # Behind a TLS-terminating proxy, trust its X-Forwarded-Proto header (set DJANGO_SECURE_PROXY_SSL_HEADER=0 if
 # the app is exposed directly).
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", not DEBUG):
