@@ -38,10 +38,18 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Translations: `make messages` extracts strings into locale/fr; compiled .mo files are committed.
+# Translations (docs/translation.md): `make messages` extracts strings into locale/fr and compiles them; the .po
+# and the .mo are both committed. `make check-messages` fails when the code has strings the catalogue lacks.
+MAKEMESSAGES := $(MANAGE) makemessages --locale fr --no-obsolete --add-location file \
+	--ignore .venv --ignore staticfiles --ignore media --ignore tests
 messages: install
-	$(DEV_ENV) $(MANAGE) makemessages --locale fr --no-obsolete --add-location file
-	$(DEV_ENV) $(MANAGE) compilemessages --locale fr
+	$(DEV_ENV) $(MAKEMESSAGES)
+	$(DEV_ENV) $(MANAGE) compilemessages --locale fr --ignore .venv
+
+check-messages: install
+	$(DEV_ENV) $(MAKEMESSAGES)
+	@git diff --ignore-matching-lines='^"POT-Creation-Date' --exit-code locale/ \
+		|| { echo "locale/ does not match the code: run 'make messages', translate, commit locale/"; exit 1; }
 
 lock: install
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'

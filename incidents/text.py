@@ -10,7 +10,7 @@ import markdown
 import nh3
 from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, ngettext, ngettext_lazy
 from django.utils.translation import gettext as _
 
 ALLOWED_TAGS = {
@@ -56,14 +56,15 @@ def format_money(amount, currency: str) -> str:
 def format_big_money(amount, currency: str) -> str:
     """Headline figures: "USD 180 million" reads better than every digit."""
     amount = Decimal(amount)
+    # The count picks the plural form: French writes "1,5 million" but "2 millions".
     for threshold, template in (
-        (Decimal(10) ** 9, _("%(currency)s %(n)s billion")),
-        (Decimal(10) ** 6, _("%(currency)s %(n)s million")),
+        (Decimal(10) ** 9, ngettext_lazy("%(currency)s %(n)s billion", "%(currency)s %(n)s billion", "count")),
+        (Decimal(10) ** 6, ngettext_lazy("%(currency)s %(n)s million", "%(currency)s %(n)s million", "count")),
     ):
         if amount >= threshold:
             value = amount / threshold
             value = value.quantize(Decimal(1) if value == value.to_integral_value() else Decimal("0.1"))
-            return template % {"currency": currency, "n": number_format(value, use_l10n=True)}
+            return template % {"currency": currency, "n": number_format(value, use_l10n=True), "count": int(value)}
     return format_money(amount, currency)
 
 
