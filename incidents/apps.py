@@ -6,3 +6,8 @@ class IncidentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "incidents"
     verbose_name = _("Catalogue")
+
+    def ready(self):
+        from incidents import cache
+
+        cache.connect_signals()  # every catalogue change makes cached pages stale

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import threading
 from decimal import Decimal
 
 import markdown
@@ -20,11 +21,22 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title", "hreflang"}, "abbr": {"title"}, "q": {"cite"}}
 
 
+_converters = threading.local()
+
+
+def _markdown_converter():
+    """One converter per thread: building one loads every extension again, most of the cost of a short text."""
+    converter = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = _converters.markdown = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+    return converter
+
+
 def render_markdown(source: str) -> str:
     """Markdown to HTML that is safe to show: scripts, styles, event handlers and odd URLs removed."""
     if not source:
         return ""
-    html = markdown.markdown(source, extensions=["extra", "sane_lists"], output_format="html")
+    html = _markdown_converter().reset().convert(source)
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

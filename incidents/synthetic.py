@@ -1,0 +1,836 @@
+"""Synthetic cases for load tests and benchmarks: realistic in shape, fictitious in substance, easy to remove.
+
+Everything made here is marked so that nobody mistakes it for a real case and `delete_synthetic()` finds
+exactly it: company and sector slugs start with `synthetic-`, company websites and source URLs are on
+`example.org` / `.invalid` domains, and every story ends with the `[synthetic]` marker. No network, no model:
+sentences are built from templates and word lists, drawn from a seeded `random.Random`, so a seed always gives
+the same catalogue.
+
+Rows are built and inserted batch by batch with `bulk_create`, so memory stays flat whatever the count.
+`bulk_create` skips `Incident.save()`, so the fields it derives (rendered story, search text, delays, headline
+cost) are computed here with the model's own helpers; PostgreSQL's trigger fills `search_vector` on INSERT.
+No django-simple-history rows are written: a synthetic case has no editorial history.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import html
+import math
+import queue
+import random
+import re
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from incidents.models import (
+    EUR_REFERENCE_RATES,
+    ApologyQuality,
+    Channel,
+    Company,
+    CompanyAlias,
+    CostEstimate,
+    CostKind,
+    CostMethod,
+    DatePrecision,
+    HarmType,
+    Incident,
+    Lesson,
+    Sector,
+    Source,
+    SourceKind,
+    Status,
+    TimelineEvent,
+)
+from incidents.text import render_markdown
+
+SLUG_PREFIX = "synthetic-"
+MARKER = "[synthetic]"
+
+# A few sectors of our own, so that a database without the demo catalogue still has sectors to spread over.
+SYNTHETIC_SECTORS = [
+    ("Telecoms (synthetic)", "telecoms"),
+    ("Air travel (synthetic)", "air-travel"),
+    ("Banking (synthetic)", "banking"),
+    ("Energy (synthetic)", "energy"),
+    ("Retail (synthetic)", "retail"),
+    ("Rail (synthetic)", "rail"),
+    ("Insurance (synthetic)", "insurance"),
+    ("Online services (synthetic)", "online-services"),
+]
+
+SYLLABLES = [
+    "al", "bra", "cor", "dex", "el", "fin", "gal", "hor", "is", "jet", "kal", "lum", "mer", "nor", "ov",
+    "pra", "quin", "ros", "sol", "tel", "ul", "ver", "wex", "xan", "yor", "zen", "ar", "bel", "cap", "dor",
+    "est", "fer", "gra", "lin", "mon", "nex", "or", "pol", "ri", "sta", "tri", "val", "vi", "zo",
+]  # fmt: skip
+COMPANY_KINDS = [
+    "Telecom", "Airlines", "Bank", "Energy", "Mobile", "Rail", "Assurances", "Voyages", "Electric", "Market",
+    "Express", "Services", "Online", "Fibre", "Air", "Logistique", "Store", "Direct", "Group", "Mutuelle",
+]  # fmt: skip
+COUNTRIES = ["FR"] * 40 + ["GB"] * 12 + ["US"] * 12 + ["DE"] * 8 + ["BE"] * 6 + ["CA"] * 5 + ["CH"] * 4
+COUNTRIES += ["ES"] * 4 + ["IT"] * 4 + ["NL"] * 3 + ["SE"] * 1 + ["JP"] * 1
+CURRENCY_OF = {"GB": "GBP", "US": "USD", "CA": "CAD", "CH": "CHF", "SE": "SEK", "JP": "JPY"}
+OTHER_CURRENCIES = ["EUR", "USD", "GBP", "CHF", "CAD", "AUD", "JPY", "SEK"]
+
+WORDS = {
+    "en": {
+        "person": [
+            "a pensioner",
+            "a student",
+            "a family of four",
+            "a nurse",
+            "a disabled passenger",
+            "a farmer",
+            "a widow",
+            "a small business owner",
+            "a teacher",
+            "a musician",
+            "a newly married couple",
+            "a retired engineer",
+            "a single father",
+            "a night-shift worker",
+            "a blind customer",
+        ],
+        "item": [
+            "guitar",
+            "wedding dress",
+            "wheelchair",
+            "laptop",
+            "fridge",
+            "phone",
+            "bicycle",
+            "suitcase",
+            "sofa",
+            "hearing aid",
+            "camera",
+            "cello",
+            "washing machine",
+            "birthday cake",
+            "passport",
+        ],
+        "city": [
+            "Lyon",
+            "Manchester",
+            "Chicago",
+            "Lille",
+            "Bordeaux",
+            "Glasgow",
+            "Toronto",
+            "Geneva",
+            "Nantes",
+            "Denver",
+            "Leeds",
+            "Marseille",
+            "Brussels",
+            "Strasbourg",
+            "Dublin",
+        ],
+        "title": [
+            "{company} charged {person} {amount} for a line that never worked",
+            "{company} left {n} passengers stranded in {city} for {k} days",
+            "{company} refused to refund a {item} that never arrived",
+            "{company} broke {person}'s {item} and blamed the customer",
+            "{company} kept billing {person} for {k} years after the contract ended",
+            "{company} cut off {person}'s power in the middle of winter",
+            "{company} lost {person}'s {item} and offered a voucher",
+            "{company} exposed the personal data of {n} customers",
+            "{company} hung up on {person} {k} times in one week",
+            "{company} sent bailiffs over a bill already paid",
+            "{company} locked {n} customers out of their accounts in {city}",
+            "{company} sold {person} a {item} it knew was faulty",
+        ],
+        "summary": [
+            "For {k} weeks, {person} called, wrote and waited while {company} answered with form letters.",
+            "What started as a {amount} dispute in {city} ended on the front page of every newspaper.",
+            "{company} denied everything until a video of the incident was watched millions of times.",
+            "A simple refund would have closed the case; the company chose to fight instead.",
+            "The regulator received {n} complaints before {company} admitted there was a problem.",
+            "Customers in {city} learned about the failure from the press, not from {company}.",
+        ],
+        "paragraph": [
+            "It began in {city}, when {person} noticed that the {item} had never been delivered. "
+            "The first call to customer service lasted {k} minutes and ended with a promise to call back.",
+            "Nobody called back. Over the following weeks {person} wrote {k} letters, each answered by a "
+            "form letter that quoted a different reference number.",
+            "The story reached social media on a Sunday evening. By Monday morning it had been shared "
+            "{n} times and the company's own account was flooded with similar complaints.",
+            "A spokesperson first described the case as *an isolated misunderstanding*. Two days later, "
+            "journalists in {city} had found {k} other customers with the same problem.",
+            "Consumer associations pointed out that the contract entitled customers to a refund of "
+            "{amount} within thirty days, a clause the company had ignored.",
+            "The ombudsman sided with the customers and asked {company} to review every similar file "
+            "opened since the start of the year.",
+            "Internal documents later showed that staff had been told to **never** offer compensation "
+            "before a second complaint.",
+            "The company eventually apologised, reimbursed {amount} and changed its procedure, but only "
+            "after the case had cost it far more in reputation than the refund ever would have.",
+        ],
+        "lesson": [
+            "A quick apology and a small refund would have ended the story on the first day.",
+            "Customers forgive a failure more easily than silence.",
+            "A service that was paid for must be delivered, or paid back at once.",
+            "Refusing a small remedy can cost thousands of times more in reputation.",
+        ],
+        "apology": [
+            "We regret any inconvenience this may have caused.",
+            "We are sorry that the customer feels this way.",
+            "We got this wrong, we apologise, and we have refunded every customer affected.",
+            "We will not comment on an individual case.",
+        ],
+        "response": [
+            "The company first denied the problem, then offered a voucher.",
+            "The company issued a short statement and did not answer further questions.",
+            "The chief executive apologised in person and announced an independent review.",
+        ],
+        "actions": [
+            "Staff now have authority to refund up to {amount} without approval.",
+            "A dedicated team reviews every complaint older than two weeks.",
+            "The contract terms were rewritten in plain language.",
+        ],
+        "source": [
+            "{company} customers left waiting for refunds",
+            "How a {item} became a public-relations disaster",
+            "Regulator opens inquiry into {company}",
+            "{company} apologises after weeks of silence",
+            "Passengers stranded in {city} tell their story",
+        ],
+        "event": [
+            "The incident happens.",
+            "The customer files a first complaint.",
+            "A post about the case goes viral.",
+            "The national press picks up the story.",
+            "The regulator opens an inquiry.",
+            "The company responds publicly.",
+            "The customer is refunded.",
+        ],
+    },
+    "fr": {
+        "person": [
+            "une retraitée",
+            "un étudiant",
+            "une famille de quatre personnes",
+            "une infirmière",
+            "un passager handicapé",
+            "un agriculteur",
+            "une veuve",
+            "un artisan",
+            "une enseignante",
+            "un musicien",
+            "de jeunes mariés",
+            "un ingénieur retraité",
+            "un père seul",
+            "une aide-soignante",
+        ],
+        "item": [
+            "guitare",
+            "robe de mariée",
+            "fauteuil roulant",
+            "ordinateur",
+            "réfrigérateur",
+            "téléphone",
+            "vélo",
+            "valise",
+            "canapé",
+            "appareil auditif",
+            "violoncelle",
+            "machine à laver",
+            "passeport",
+        ],
+        "city": [
+            "Lyon",
+            "Lille",
+            "Bordeaux",
+            "Nantes",
+            "Marseille",
+            "Strasbourg",
+            "Rennes",
+            "Toulouse",
+            "Montpellier",
+            "Grenoble",
+            "Dijon",
+            "Brest",
+            "Genève",
+            "Bruxelles",
+            "Québec",
+        ],
+        "title": [
+            "{company} facture {amount} à {person} pour une ligne jamais activée",
+            "{company} abandonne {n} passagers à {city} pendant {k} jours",
+            "{company} refuse de rembourser une {item} jamais livrée",
+            "{company} casse l'{item} d'{person} et accuse le client",
+            "{company} prélève {person} pendant {k} ans après la résiliation",
+            "{company} coupe l'électricité d'{person} en plein hiver",
+            "{company} perd la {item} d'{person} et propose un bon d'achat",
+            "{company} expose les données personnelles de {n} clients",
+            "{company} envoie un huissier pour une facture déjà payée",
+            "{company} bloque l'accès de {n} clients à leur compte à {city}",
+        ],
+        "summary": [
+            "Pendant {k} semaines, {person} a appelé, écrit et attendu ; {company} répondait par des lettres types.",
+            "Un litige de {amount} à {city} a fini en une de tous les journaux.",
+            "{company} a tout nié jusqu'à ce qu'une vidéo de l'incident soit vue des millions de fois.",
+            "Un simple remboursement aurait clos l'affaire ; l'entreprise a préféré se battre.",
+            "Le médiateur a reçu {n} réclamations avant que {company} ne reconnaisse le problème.",
+            "Les clients de {city} ont appris la panne par la presse, pas par {company}.",
+        ],
+        "paragraph": [
+            "Tout commence à {city}, quand {person} constate que sa commande n'a jamais été livrée. "
+            "Le premier appel au service client dure {k} minutes et se termine par une promesse de rappel.",
+            "Personne ne rappelle. Pendant des semaines, {person} envoie {k} courriers, chacun suivi d'une "
+            "lettre type citant un numéro de dossier différent.",
+            "L'histoire arrive sur les réseaux sociaux un dimanche soir. Le lundi matin, elle a été partagée "
+            "{n} fois et le compte de l'entreprise croule sous des plaintes semblables.",
+            "Un porte-parole parle d'abord d'*un malentendu isolé*. Deux jours plus tard, des journalistes de "
+            "{city} ont retrouvé {k} autres clients victimes du même problème.",
+            "Les associations de consommateurs rappellent que le contrat prévoit un remboursement de "
+            "{amount} sous trente jours, une clause que l'entreprise a ignorée.",
+            "Le médiateur donne raison aux clients et demande à {company} de réexaminer tous les dossiers "
+            "semblables ouverts depuis le début de l'année.",
+            "Des documents internes montrent ensuite que le personnel avait pour consigne de ne **jamais** "
+            "proposer de geste commercial avant une deuxième réclamation.",
+            "L'entreprise finit par s'excuser, rembourse {amount} et change sa procédure, mais seulement "
+            "après que l'affaire lui a coûté bien plus cher en image que le remboursement.",
+        ],
+        "lesson": [
+            "Des excuses rapides et un petit remboursement auraient clos l'histoire dès le premier jour.",
+            "Les clients pardonnent une panne plus facilement que le silence.",
+            "Un service payé doit être rendu, ou remboursé sans attendre.",
+            "Refuser un petit geste peut coûter des milliers de fois plus cher en réputation.",
+        ],
+        "apology": [
+            "Nous regrettons la gêne occasionnée.",
+            "Nous sommes désolés que le client le ressente ainsi.",
+            "Nous nous sommes trompés, nous présentons nos excuses et avons remboursé chaque client.",
+            "Nous ne commentons pas les cas individuels.",
+        ],
+        "response": [
+            "L'entreprise a d'abord nié le problème, puis proposé un bon d'achat.",
+            "L'entreprise a publié un court communiqué et n'a pas répondu aux autres questions.",
+            "Le directeur général s'est excusé en personne et a annoncé un audit indépendant.",
+        ],
+        "actions": [
+            "Les conseillers peuvent désormais rembourser jusqu'à {amount} sans validation.",
+            "Une équipe dédiée traite toute réclamation de plus de deux semaines.",
+            "Les conditions du contrat ont été réécrites en langage clair.",
+        ],
+        "source": [
+            "Les clients de {company} attendent toujours leur remboursement",
+            "Comment une {item} est devenue un désastre d'image",
+            "Le régulateur ouvre une enquête sur {company}",
+            "{company} s'excuse après des semaines de silence",
+            "Bloqués à {city}, des passagers racontent",
+        ],
+        "event": [
+            "L'incident se produit.",
+            "Le client dépose une première réclamation.",
+            "Un message sur l'affaire devient viral.",
+            "La presse nationale reprend l'histoire.",
+            "Le régulateur ouvre une enquête.",
+            "L'entreprise répond publiquement.",
+            "Le client est remboursé.",
+        ],
+    },
+}
+PUBLISHERS = {
+    "en": ["The Daily Example", "Example Post", "Consumer Watch", "The Synthetic Herald", "Evening Example"],
+    "fr": ["Le Quotidien d'Exemple", "Exemple Matin", "60 Millions d'Exemples", "La Gazette fictive", "Ouest-Exemple"],
+}
+APOLOGY_WEIGHTS = [10, 30, 20, 20, 12, 8]  # refused, none, non-apology, formal, sincere, exemplary
+COST_METHODS = {
+    CostKind.BAD_BUZZ: [CostMethod.SHARE_PRICE, CostMethod.MEDIA_VALUE, CostMethod.OTHER],
+    CostKind.REMEDY: [CostMethod.REFUNDS, CostMethod.COMPANY_ACCOUNTS],
+    CostKind.COMPENSATION: [CostMethod.REFUNDS, CostMethod.COMPANY_ACCOUNTS],
+    CostKind.FINE: [CostMethod.FINES],
+}
+CLAIMANTS = ["an analyst at Example Research", "Consumer Watch", "the company", "a regulator", "the press"]
+
+
+SOURCE_KINDS = [kind.value for kind in SourceKind]
+
+
+def _prerender(template):
+    """A paragraph template rendered once by render_markdown, its {placeholders} kept for str.format().
+
+    The words filled in are plain text (no Markdown), so filling the rendered template with their HTML-escaped
+    form gives exactly render_markdown(filled template), at a fraction of the cost (tests/test_generate.py
+    checks it on every generated story).
+    """
+    names = re.findall(r"{(\w+)}", template)
+    tokens = {name: f"zq{name}qz" for name in names}
+    rendered = str(render_markdown(template.format(**tokens)))
+    rendered = rendered.replace("{", "{{").replace("}", "}}")
+    for name, token in tokens.items():
+        rendered = rendered.replace(token, "{" + name + "}")
+    return rendered
+
+
+def escaped(values):
+    return {key: html.escape(str(value), quote=False) for key, value in values.items()}
+
+
+PARAGRAPH_HTML = {lang: [_prerender(t) for t in words["paragraph"]] for lang, words in WORDS.items()}
+MARKER_HTML = str(render_markdown(MARKER))
+
+
+@dataclass
+class CompanyInfo:
+    id: int
+    name: str
+    country: str
+    aliases: str
+
+
+@dataclass
+class Taxonomy:
+    companies: list[CompanyInfo]
+    weights: list[float]
+    harm_ids: list[int]
+    lesson_ids: list[int]
+    cum_weights: list[float] = field(default_factory=list)
+
+    def __post_init__(self):
+        total = 0.0
+        for w in self.weights:
+            total += w
+            self.cum_weights.append(total)
+
+
+def company_specs(count, seed):
+    """`count` distinct company names, the same for the same seed: (name, slug, country, alias or '')."""
+    rng = random.Random(f"companies-{seed}")
+    seen = set()
+    specs = []
+    while len(specs) < count:
+        stem = "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 2, 3)))).capitalize()
+        name = f"{stem} {rng.choice(COMPANY_KINDS)}"
+        if name.lower() in seen:
+            continue
+        seen.add(name.lower())
+        alias = f"{stem.upper()[:4]} {len(specs)}" if rng.random() < 0.1 else ""
+        specs.append((name, SLUG_PREFIX + slugify(name), rng.choice(COUNTRIES), alias))
+    return specs
+
+
+def ensure_taxonomy(companies, seed):
+    """Synthetic sectors and companies (created once, reused by later runs), and the harm and lesson ids."""
+    for name, slug in SYNTHETIC_SECTORS:
+        Sector.objects.get_or_create(
+            slug=SLUG_PREFIX + slug,
+            defaults={"name": name, "description": f"Synthetic sector for load tests. {MARKER}"},
+        )
+    sectors = list(Sector.objects.order_by("pk").values_list("pk", flat=True))
+    rng = random.Random(f"sectors-{seed}")
+    specs = company_specs(companies, seed)
+    existing = set(Company.objects.filter(slug__startswith=SLUG_PREFIX).values_list("slug", flat=True))
+    new = [
+        Company(
+            name=name,
+            slug=slug,
+            sector_id=rng.choice(sectors),
+            country=country,
+            website=f"https://{slug.removeprefix(SLUG_PREFIX)}.example.org/",
+            description=f"A fictitious company made for load tests. {MARKER}",
+        )
+        for name, slug, country, _alias in specs
+        if slug not in existing
+    ]
+    Company.objects.bulk_create(new, batch_size=1000)
+    by_slug = dict(Company.objects.filter(slug__startswith=SLUG_PREFIX).values_list("slug", "pk"))
+    have_alias = set(CompanyAlias.objects.filter(company_id__in=by_slug.values()).values_list("company_id", flat=True))
+    CompanyAlias.objects.bulk_create(
+        [
+            CompanyAlias(company_id=by_slug[slug], name=alias)
+            for _name, slug, _country, alias in specs
+            if alias and by_slug[slug] not in have_alias
+        ],
+        batch_size=1000,
+    )
+    infos = [CompanyInfo(by_slug[slug], name, country, alias) for name, slug, country, alias in specs]
+    # A few companies collect most of the complaints, as in real life (Zipf-like).
+    weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(infos))]
+    harm_ids = list(HarmType.objects.order_by("pk").values_list("pk", flat=True))
+    lesson_ids = list(Lesson.objects.order_by("pk").values_list("pk", flat=True))
+    return Taxonomy(infos, weights, harm_ids, lesson_ids)
+
+
+class CaseFactory:
+    """Builds one batch of unsaved rows at a time from a seeded generator."""
+
+    def __init__(self, taxonomy, seed, now=None):
+        self.tax = taxonomy
+        self.rng = random.Random(seed)
+        self.now = now or timezone.now()
+        self.today = timezone.localdate(self.now)
+        self.serial = 0
+
+    # Helpers -----------------------------------------------------------------------------------------
+
+    def fill(self, template, lang, company):
+        return template.format(**self.values(lang, company))
+
+    def values(self, lang, company):
+        rng = self.rng
+        words = WORDS[lang]
+        return {
+            "company": company.name,
+            "person": rng.choice(words["person"]),
+            "item": rng.choice(words["item"]),
+            "city": rng.choice(words["city"]),
+            "n": f"{int(rng.lognormvariate(6, 1.5)) + 2:,}".replace(",", " " if lang == "fr" else ","),
+            "k": rng.randint(2, 14),
+            "amount": f"{rng.choice((49, 80, 120, 250, 430, 900, 1200, 3500))} €",
+        }
+
+    def date_between(self, start, end):
+        span = (end - start).days
+        return start + datetime.timedelta(days=self.rng.randint(0, max(span, 0)))
+
+    def precision(self):
+        r = self.rng.random()
+        return DatePrecision.DAY if r < 0.6 else DatePrecision.MONTH if r < 0.85 else DatePrecision.YEAR
+
+    def later(self, start, median_days, cap):
+        days = min(int(self.rng.lognormvariate(math.log(median_days), 1.4)), cap)
+        return min(start + datetime.timedelta(days=days), self.today)
+
+    # One case ----------------------------------------------------------------------------------------
+
+    def case(self):
+        rng = self.rng
+        tax = self.tax
+        self.serial += 1
+        company = rng.choices(tax.companies, cum_weights=tax.cum_weights)[0]
+        lang = "fr" if rng.random() < (0.75 if company.country in ("FR", "BE", "CH", "CA") else 0.15) else "en"
+        words = WORDS[lang]
+        # Recent years hold more cases: the catalogue and the internet both grew.
+        year = 2026 - min(int(rng.expovariate(1 / 5)), 26)
+        occurred = self.date_between(datetime.date(year, 1, 1), min(datetime.date(year, 12, 31), self.today))
+        occurred_precision = self.precision()
+        response = None if rng.random() < 0.25 else self.later(occurred, 6, 900)
+        resolved = None if response is None or rng.random() < 0.35 else self.later(response, 30, 1500)
+        status = rng.choices([Status.PUBLISHED, Status.DRAFT, Status.REVIEW, Status.RETRACTED], weights=[93, 3, 2, 2])[
+            0
+        ]
+        published_at = None
+        if status in (Status.PUBLISHED, Status.RETRACTED):
+            day = self.later(occurred, 120, 3000)
+            published_at = timezone.make_aware(
+                datetime.datetime.combine(day, datetime.time(rng.randint(6, 22), rng.randint(0, 59)))
+            )
+            published_at = min(published_at, self.now)
+        apology = rng.choices(list(ApologyQuality), weights=APOLOGY_WEIGHTS)[0]
+
+        title = self.fill(rng.choice(words["title"]), lang, company)[:200]
+        summary = " ".join(self.fill(t, lang, company) for t in rng.sample(words["summary"], rng.randint(1, 2)))
+        chosen = rng.sample(range(len(words["paragraph"])), rng.randint(3, 6))
+        values = [self.values(lang, company) for _ in chosen]
+        story = "\n\n".join([*(words["paragraph"][i].format(**v) for i, v in zip(chosen, values, strict=True)), MARKER])
+        story_html = "\n".join(
+            [*(PARAGRAPH_HTML[lang][i].format(**escaped(v)) for i, v in zip(chosen, values, strict=True)), MARKER_HTML]
+        )
+        lesson = rng.choice(words["lesson"])
+        case = Incident(
+            title=title,
+            slug=slugify(title)[:200] or "case",
+            summary=summary,
+            story=story,
+            story_html=story_html,
+            lesson=lesson,
+            company_id=company.id,
+            customers_affected=None if rng.random() < 0.3 else int(rng.lognormvariate(5, 2.5)) + 1,
+            country=company.country if rng.random() < 0.85 else rng.choice(COUNTRIES),
+            language=lang,
+            occurred_on=occurred,
+            occurred_precision=occurred_precision,
+            first_response_on=response,
+            first_response_precision=self.precision() if response else DatePrecision.DAY,
+            resolved_on=resolved,
+            resolved_precision=self.precision() if resolved else DatePrecision.DAY,
+            apology_quality=apology,
+            apology_text=rng.choice(words["apology"]) if apology >= ApologyQuality.NON_APOLOGY else "",
+            response=self.fill(rng.choice(words["response"]), lang, company) if response else "",
+            corrective_actions=self.fill(rng.choice(words["actions"]), lang, company)
+            if apology >= ApologyQuality.SINCERE
+            else "",
+            status=status,
+            featured=status == Status.PUBLISHED and rng.random() < 0.001,
+            published_at=published_at,
+            retracted_at=self.now if status == Status.RETRACTED else None,
+            retraction_reason="The sources did not support the story. [synthetic]"
+            if status == Status.RETRACTED
+            else "",
+            created_at=published_at or self.now,
+            updated_at=max(published_at or self.now, self.now - datetime.timedelta(days=rng.randint(0, 2000))),
+        )
+        case.response_days = case._compute_days(case.first_response_on, case.first_response_precision)
+        case.resolution_days = case._compute_days(case.resolved_on, case.resolved_precision)
+        parts = [title, company.name, company.aliases, summary, story, lesson]
+        case.search_document = "\n".join(p for p in parts if p)
+        return (case, *self.children(case, lang, company))
+
+    def children(self, case, lang, company):
+        """Sources, costs, timeline, harm type ids and lesson ids of a case; `incident_id` is set once it is saved."""
+        rng = self.rng
+        words = WORDS[lang]
+        path = f"{case.occurred_on.year}/{case.slug[:60]}-{self.serial}"
+        sources = []
+        for position in range(rng.choices((1, 2, 3, 4), weights=(40, 30, 20, 10))[0]):
+            host = f"news-{rng.randint(1, 40)}.example.org"
+            sources.append(
+                {
+                    "kind": rng.choices(SOURCE_KINDS, weights=(60, 8, 8, 10, 6, 6, 2))[0],
+                    "url": f"https://{host}/{path}",
+                    "title": self.fill(rng.choice(words["source"]), lang, company)[:300],
+                    "publisher": rng.choice(PUBLISHERS[lang]),
+                    "published_on": self.later(case.occurred_on, 10, 400),
+                    "archive_url": f"https://archive.invalid/{host}/{path}" if rng.random() < 0.3 else "",
+                    "language": lang,
+                    "position": position,
+                }
+            )
+        costs = []
+        local = CURRENCY_OF.get(company.country, "EUR")
+        for kind, chance, median in (
+            (CostKind.BAD_BUZZ, 0.7, 2_000_000),
+            (CostKind.REMEDY, 0.4, 800),
+            (CostKind.COMPENSATION, 0.15, 20_000),
+            (CostKind.FINE, 0.1, 500_000),
+        ):
+            if rng.random() >= chance:
+                continue
+            currency = local if rng.random() < 0.9 else rng.choice(OTHER_CURRENCIES)
+            low = Decimal(int(rng.lognormvariate(math.log(median), 1.5)) + 1)
+            high = low * rng.choice((2, 3, 5)) if rng.random() < 0.3 else None
+            costs.append(
+                {
+                    "kind": kind.value,
+                    "amount_low": low,
+                    "amount_high": high,
+                    "currency": currency,
+                    "method": rng.choice(COST_METHODS[kind]).value,
+                    "claimed_by": rng.choice(CLAIMANTS),
+                    "position": len(costs),
+                }
+            )
+        # The biggest bad-buzz estimate is the headline, as on the case page (CostEstimate.amount_in_eur()).
+        bad_buzz = [c for c in costs if c["kind"] == CostKind.BAD_BUZZ]
+        headline = max(bad_buzz, key=lambda c: c["amount_high"] or c["amount_low"], default=None)
+        if headline:
+            amount = headline["amount_high"] or headline["amount_low"]
+            case.headline_cost_eur = (amount * EUR_REFERENCE_RATES[headline["currency"]]).quantize(Decimal("0.01"))
+
+        events = [(case.occurred_on, case.occurred_precision, 0, "", False)]
+        for index in range(1, rng.randint(1, 5)):
+            events.append((self.later(case.occurred_on, 8, 300), DatePrecision.DAY, index, "", False))
+        if case.first_response_on:
+            turning = case.apology_quality >= ApologyQuality.SINCERE
+            events.append((case.first_response_on, case.first_response_precision, 5, Channel.COMPANY, turning))
+        if case.resolved_on:
+            events.append((case.resolved_on, case.resolved_precision, 6, Channel.CUSTOMER_SERVICE, False))
+        channels = [Channel.CUSTOMER_SERVICE, Channel.SOCIAL_MEDIA, Channel.PRESS, Channel.REGULATOR, Channel.COURT]
+        timeline = [
+            {
+                "date": date,
+                "precision": precision,
+                "description": words["event"][text],
+                "channel": channel or (channels[min(text - 1, 4)] if text else ""),
+                "is_turning_point": turning,
+                "position": position,
+            }
+            for position, (date, precision, text, channel, turning) in enumerate(sorted(events, key=lambda e: e[0]))
+        ]
+        harms = rng.sample(self.tax.harm_ids, min(len(self.tax.harm_ids), rng.choice((1, 1, 2, 2, 3))))
+        lessons = rng.sample(self.tax.lesson_ids, min(len(self.tax.lesson_ids), rng.choice((0, 1, 1, 2))))
+        return sources, costs, timeline, harms, lessons
+
+
+@contextlib.contextmanager
+def dates_as_given():
+    """Let bulk_create keep our created_at / updated_at instead of stamping every row with the current time."""
+    created = Incident._meta.get_field("created_at")
+    updated = Incident._meta.get_field("updated_at")
+    saved = created.auto_now_add, updated.auto_now
+    created.auto_now_add = updated.auto_now = False
+    try:
+        yield
+    finally:
+        created.auto_now_add, updated.auto_now = saved
+
+
+CHILDREN = (("sources", Source), ("costs", CostEstimate), ("timeline", TimelineEvent))
+
+
+def columns(model, with_pk=False):
+    return [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+
+
+def child_rows(model, dicts):
+    """COPY rows for a child table, in column order, defaults filled in."""
+    fields = columns(model)
+    return [tuple(d[f.attname] if f.attname in d else f.get_default() for f in fields) for d in dicts]
+
+
+def write_batch(batch):
+    """Insert one built batch, with everything that hangs off its cases, in one transaction."""
+    cases = [built[0] for built in batch]
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            _copy_batch(cases, batch)
+        else:
+            _bulk_create_batch(cases, batch)
+
+
+def _m2m_rows(batch):
+    harms = [(case.pk, h) for case, *_rest, harm_ids, _lessons in batch for h in harm_ids]
+    lessons = [(case.pk, x) for case, *_rest, lesson_ids in batch for x in lesson_ids]
+    return harms, lessons
+
+
+def _bulk_create_batch(cases, batch):
+    with dates_as_given():
+        Incident.objects.bulk_create(cases)
+    for index, (_name, model) in enumerate(CHILDREN, start=1):
+        model.objects.bulk_create(
+            [model(incident_id=built[0].pk, **d) for built in batch for d in built[index]], batch_size=1000
+        )
+    harms, lessons = _m2m_rows(batch)
+    Incident.harm_types.through.objects.bulk_create(
+        [Incident.harm_types.through(incident_id=i, harmtype_id=h) for i, h in harms], batch_size=1000
+    )
+    Incident.lessons.through.objects.bulk_create(
+        [Incident.lessons.through(incident_id=i, lesson_id=x) for i, x in lessons], batch_size=1000
+    )
+
+
+def _copy(cursor, model, fields, rows):
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _copy_batch(cases, batch):
+    """PostgreSQL: ids from the sequence, then COPY, several times faster than INSERT for large batches."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('incidents_incident', 'id')) FROM generate_series(1, %s)",
+            [len(cases)],
+        )
+        for case, (pk,) in zip(cases, cursor.fetchall(), strict=True):
+            case.pk = pk
+        raw = cursor.cursor  # psycopg's own cursor, for COPY
+        fields = columns(Incident, with_pk=True)
+        _copy(raw, Incident, fields, ([getattr(c, f.attname) for f in fields] for c in cases))
+        for index, (_name, model) in enumerate(CHILDREN, start=1):
+            dicts = [dict(d, incident_id=built[0].pk) for built in batch for d in built[index]]
+            _copy(raw, model, columns(model), child_rows(model, dicts))
+        harms, lessons = _m2m_rows(batch)
+        harm_through, lesson_through = Incident.harm_types.through, Incident.lessons.through
+        _copy(raw, harm_through, columns(harm_through), harms)
+        _copy(raw, lesson_through, columns(lesson_through), lessons)
+
+
+def generate(count, *, seed=42, companies=2000, batch_size=2000, progress=None):
+    """Add `count` synthetic cases; `progress(n)` is called after each batch. Returns the number made.
+
+    Outside a transaction on PostgreSQL, a second thread writes batch N while this one builds batch N+1
+    (the database's work, mostly the search trigger, then runs on the other core). Memory holds at most
+    three batches whatever the count.
+    """
+    taxonomy = ensure_taxonomy(companies, seed)
+    # A later run with the same seed adds new cases rather than repeating the first run's.
+    already = Incident.objects.filter(company__slug__startswith=SLUG_PREFIX).count()
+    factory = CaseFactory(taxonomy, seed=f"cases-{seed}-{already}")
+    sizes = [min(batch_size, count - start) for start in range(0, count, batch_size)]
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        _pipelined(factory, sizes, progress)
+    else:
+        for size in sizes:
+            write_batch([factory.case() for _ in range(size)])
+            if progress:
+                progress(size)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE incidents_incident, incidents_source, incidents_costestimate")
+    return count
+
+
+def _pipelined(factory, sizes, progress):
+    batches = queue.Queue(maxsize=1)
+    failure = []
+
+    def writer():
+        try:
+            while (batch := batches.get()) is not None:
+                if not failure:
+                    write_batch(batch)
+                    if progress:
+                        progress(len(batch))
+        except BaseException as error:  # reported by the main thread
+            failure.append(error)
+            while batches.get() is not None:  # let the producer finish
+                pass
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer, name="generate_cases-writer")
+    thread.start()
+    try:
+        for size in sizes:
+            if failure:
+                break
+            batches.put([factory.case() for _ in range(size)])
+    finally:
+        batches.put(None)
+        thread.join()
+    if failure:
+        raise failure[0]
+
+
+def synthetic_incidents():
+    return Incident.objects.filter(company__slug__startswith=SLUG_PREFIX)
+
+
+def delete_synthetic():
+    """Remove exactly what `generate()` made: the synthetic companies' cases, the companies, the sectors.
+
+    Plain DELETE statements: the ORM's cascade would load every row (and its history) into memory first.
+    Returns the number of cases removed.
+    """
+    ids = synthetic_incidents().values("pk")
+    n_cases = synthetic_incidents().count()
+    from incidents.models import Correction, IncidentImage, Tip
+
+    with transaction.atomic():
+        Tip.objects.filter(incident__in=ids).update(incident=None)
+        for model in (
+            Incident.harm_types.through,
+            Incident.lessons.through,
+            CostEstimate,
+            Source,
+            TimelineEvent,
+            IncidentImage,
+            Correction,
+            CostEstimate.history.model,
+            Source.history.model,
+            TimelineEvent.history.model,
+            IncidentImage.history.model,
+            Correction.history.model,
+        ):
+            model.objects.filter(incident_id__in=ids)._raw_delete(model.objects.db)
+        # Only cases someone edited by hand have history; the ORM also removes its harm-type and lesson rows.
+        Incident.history.model.objects.filter(id__in=ids).delete()
+        synthetic_incidents()._raw_delete(Incident.objects.db)
+        companies = Company.objects.filter(slug__startswith=SLUG_PREFIX)
+        CompanyAlias.objects.filter(company__in=companies)._raw_delete(Company.objects.db)
+        companies.filter(incidents__isnull=True)._raw_delete(Company.objects.db)
+        Sector.objects.filter(slug__startswith=SLUG_PREFIX, companies__isnull=True)._raw_delete(Sector.objects.db)
+    return n_cases
