@@ -382,7 +382,10 @@ def slowest_responses(queryset):
 
 
 def best_recoveries(queryset):
-    """Cases with a sincere or exemplary apology and corrective actions: best apology, then most recent."""
+    """Cases with a sincere or exemplary apology and corrective actions: best apology, then most recent.
+
+    All of them (the CSV lists them all); the page shows the first RANKING_LENGTH.
+    """
     rows = (
         queryset.order_by()
         .filter(recovery())
@@ -400,7 +403,7 @@ def best_recoveries(queryset):
             company_slug=F("company__slug"),
         )
     )
-    return list(rows[:RANKING_LENGTH])
+    return list(rows)
 
 
 # What the pages read ---------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from incidents import views
+from incidents import insights, views
 
 
 class ReferenceConverter:
@@ -37,4 +37,6 @@ urlpatterns = [
     path("language/<str:code>/", views.set_language, name="set_language"),
     path("submit/", views.submit_tip, name="submit"),
     path("submit/thanks/", views.submit_thanks, name="submit_thanks"),
+    path("insights/", insights.insights, name="insights"),
+    path("insights/<slug:chart>.csv", insights.insights_csv, name="insights_csv"),
 ]

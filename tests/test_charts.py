@@ -1,0 +1,136 @@
+"""The SVG builders: well-formed, accessible, no inline styles, and drawing what the numbers say."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.utils import translation
+
+from incidents import charts
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(markup):
+    root = ET.fromstring(str(markup))
+    assert root.tag == f"{SVG}svg"
+    return root
+
+
+def assert_accessible(root):
+    assert root.get("role") == "img"
+    title_id, desc_id = root.get("aria-labelledby").split()
+    title = root.find(f"{SVG}title")
+    desc = root.find(f"{SVG}desc")
+    assert title.get("id") == title_id and title.text.strip()
+    assert desc.get("id") == desc_id and desc.text.strip()
+    assert root.get("viewBox").startswith("0 0 640 ")
+    assert root.get("width") is None and root.get("height") is None  # scales with its container
+    for element in root.iter():
+        assert "style" not in element.attrib, element.tag  # a strict CSP forbids inline styles
+        assert element.tag != f"{SVG}style"
+        assert element.tag != f"{SVG}script"
+
+
+def texts(root):
+    return [element.text for element in root.iter(f"{SVG}text")]
+
+
+def test_stacked_bars():
+    series = [
+        {"label": "Energy <& co>", "values": [1, 0, 2]},
+        {"label": "Rail", "values": [0, 0, 3]},
+    ]
+    root = parse(charts.stacked_bars("years", "Cases per year", "Three years.", [2019, 2020, 2021], series))
+    assert_accessible(root)
+    labels = texts(root)
+    assert "Energy <& co>" in labels  # escaped in the markup, intact for readers
+    assert [t for t in labels if t in {"2019", "2020", "2021"}] == ["2019", "2020", "2021"]
+    assert "5" in labels and "1" in labels  # totals above the bars
+    patterns = {p.get("id") for p in root.iter(f"{SVG}pattern")}
+    assert patterns == {"years-p0", "years-p1"}
+    bars = [r for r in root.iter(f"{SVG}rect") if (r.get("fill") or "").startswith("url(#years-p")]
+    assert len(bars) == 3 + 2  # three segments, two legend swatches
+    heights = sorted(float(r.get("height")) for r in bars if r.find(f"{SVG}title") is not None)
+    assert heights[-1] == pytest.approx(3 * heights[0])  # height is proportional to the count
+
+
+def test_apology_bars_show_shares_and_counts():
+    levels = ["Refused", "None", "Non-apology", "Formal", "Sincere", "Exemplary"]
+    rows = [
+        {"label": "All cases", "counts": [1, 0, 0, 1, 2, 0], "strong": True},
+        {"label": "Nobody", "counts": [0] * 6},
+    ]
+    root = parse(charts.apology_bars("ap", "Apologies", "Shares.", rows, levels))
+    assert_accessible(root)
+    segments = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
+    assert [s.find(f"{SVG}title").text for s in segments] == [
+        "All cases · Refused: 1 (25 %)",
+        "All cases · Formal: 1 (25 %)",
+        "All cases · Sincere: 2 (50 %)",
+    ]
+    widths = [float(s.get("width")) for s in segments]
+    assert widths[2] == pytest.approx(2 * widths[0], abs=0.2)
+    assert "n = 4" in texts(root)
+    assert "no case" in texts(root)
+
+
+def test_delay_boxes_use_a_log_scale():
+    rows = [
+        {"label": "All", "n": 4, "min": 2, "q1": 3.5, "median": 7, "q3": 37.5, "max": 120, "strong": True},
+        {"label": "Empty", "n": 0, "min": None, "q1": None, "median": None, "q3": None, "max": None},
+    ]
+    root = parse(charts.delay_boxes("d", "Delays", "Medians.", rows, "Box: Q1 to Q3."))
+    assert_accessible(root)
+    box = next(r for r in root.iter(f"{SVG}rect") if r.get("fill") == charts.LIGHT_BLUE)
+    x0, x1 = 160, 500
+    assert float(box.get("x")) == pytest.approx(charts.delay_x(3.5, 365, x0, x1), abs=0.1)
+    assert "7 days · n = 4" in texts(root)
+    assert "no delay precise enough" in texts(root)
+    assert "1 yr" in texts(root) and "2 yr" not in texts(root)  # the axis stops at the first tick past 120 days
+
+
+def test_ratio_dots_link_each_case_and_mark_the_median():
+    points = [
+        {"label": "EDF · SC-0002", "href": "/cases/2/x/", "ratio": 4000.0, "tooltip": "4,000"},
+        {"label": "SNCF · SC-0008", "href": "/cases/8/y/", "ratio": 0.5, "tooltip": "half"},
+    ]
+    root = parse(charts.ratio_dots("r", "Ratios", "Two cases.", points, median=100, median_label="median ×100"))
+    assert_accessible(root)
+    links = list(root.iter(f"{SVG}a"))
+    assert [a.get("href") for a in links] == ["/cases/2/x/", "/cases/8/y/"]
+    assert all(a.get("tabindex") == "-1" for a in links)  # the table's links serve keyboards
+    assert {"×4,000", "×0.5", "median ×100", "same cost", "×0.1", "×10,000"} <= set(texts(root))
+    dots = [float(c.get("cx")) for c in root.iter(f"{SVG}circle")]
+    same = next(
+        float(line.get("x1")) for line in root.iter(f"{SVG}line") if line.get("stroke-dasharray")
+    )  # the ×1 line
+    assert dots[1] < same < dots[0]  # a ratio below 1 sits left of "same cost"
+
+
+def test_horizontal_bars():
+    rows = [{"label": "Social media", "value": 4, "note": "4 events"}, {"label": "Court", "value": 1, "note": "1"}]
+    root = parse(charts.horizontal_bars("h", "Channels", "Bars.", rows))
+    assert_accessible(root)
+    widths = [float(r.get("width")) for r in root.iter(f"{SVG}rect")]
+    assert widths[0] == pytest.approx(4 * widths[1])
+
+
+def test_numbers_are_written_for_people():
+    assert charts.number(7.0) == "7"
+    assert charts.number(3.5) == "3.5"
+    assert charts.number(0.75) == "0.75"
+    assert charts.number(1234.5) == "1,234.5"
+    assert charts.number(None) == "–"
+    assert charts.days_text(1) == "1 day"
+    assert charts.days_text(15.5) == "15.5 days"
+    assert charts.days_text(1.75) == "1.75 days"
+    assert charts.ratio_text(4000) == "×4,000"
+    assert charts.ratio_text(0.5) == "×0.5"
+    with translation.override("fr"):
+        assert charts.number(15.5) == "15,5"
+
+
+def test_long_labels_are_shortened_not_overflowing():
+    assert charts.shorten("A" * 100, 100).endswith("…")
+    assert charts.text_width(charts.shorten("A" * 100, 100)) <= 100
+    assert charts.shorten("Rail", 100) == "Rail"
