@@ -10,6 +10,13 @@ from incidents import charts
 SVG = "{http://www.w3.org/2000/svg}"
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Labels and numbers are checked in English, whatever language an earlier test left active."""
+    with translation.override("en"):
+        yield
+
+
 def parse(markup):
     root = ET.fromstring(str(markup))
     assert root.tag == f"{SVG}svg"
