@@ -56,5 +56,11 @@ lock: install
 	( echo "# Every package, pinned: what CI installed. Regenerate with 'make lock' after changing pyproject.toml."; \
 	  $(BIN)/python -m pip freeze --exclude-editable ) > requirements.lock
 
+# The benchmark (docs/performance.md): builds a 100,000-case PostgreSQL database once (sevices_bench), then
+# measures the production stack with wrk and rewrites the "Measured" section of docs/performance.md.
+bench: install
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python scripts/bench.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -5,11 +5,10 @@ from __future__ import annotations
 import statistics
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, Sum
 from django.db.models.expressions import RawSQL
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET
 from django.views.generic import ListView, TemplateView
 from django_filters.views import FilterView
 
+from incidents.cache import CataloguePaginator, cached_facets
 from incidents.filters import (
     HEADLINE_OPTIONS,
     SORTS,
@@ -46,7 +46,7 @@ PAGE_SIZE = 20
 
 def paginate(request, queryset, per_page=PAGE_SIZE):
     """A page of results; a page number out of range or not a number shows the nearest real page."""
-    paginator = Paginator(queryset, per_page)
+    paginator = CataloguePaginator(queryset, per_page)  # cached count, deferred join on deep pages
     return paginator.get_page(request.GET.get("page"))
 
 
@@ -84,7 +84,9 @@ class IncidentListView(FilterView):
     strict = False  # a parameter the form does not understand is reported and ignored, never a 500
 
     def get_queryset(self):
-        return Incident.objects.published().with_related()
+        # newest() (NULLS LAST) for /cases/ with no parameters, whose unbound FilterSet applies no sort: the
+        # model's default ordering cannot use the sort index and cost 35 ms at 100,000 cases instead of 1.
+        return Incident.objects.published().with_related().newest()
 
     def paginate_queryset(self, queryset, page_size):
         page = paginate(self.request, queryset, page_size)
@@ -95,7 +97,7 @@ class IncidentListView(FilterView):
         filterset = context["filter"]
         page_cases = list(context["page_obj"].object_list)
         attach_snippets(page_cases, filterset.search_text)
-        facets = filterset.facets()
+        facets = cached_facets(filterset)  # once per set of filters and catalogue generation
         context.update(
             cases=page_cases,
             chips=active_filter_chips(filterset),
@@ -372,6 +374,11 @@ def set_language(request, code):
     )
     translation.activate(code)
     return response
+
+
+def healthz(request):
+    """Liveness probe for the load balancer (and the benchmark's ceiling): no database, no template."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 def page_not_found(request, exception):
