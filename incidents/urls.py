@@ -1,8 +1,10 @@
 """Public URLs. Journalists link to these: never break one; redirect instead."""
 
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, register_converter
 
-from incidents import insights, views
+from incidents import api, cards, citations, feeds, insights, opendata, seo, views
+from incidents.sitemaps import SITEMAPS
 
 
 class ReferenceConverter:
@@ -25,17 +27,44 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("cases/", views.IncidentListView.as_view(), name="incident_list"),
     path("cases/<int:pk>/", views.incident_redirect, name="incident_redirect"),
-    path("cases/<int:pk>/<str:slug>/", views.incident_detail, name="incident_detail"),
+    # Journalists: share card, embed, citations, pinned revisions (before the slug pattern: it would match "embed").
+    path("cases/<int:pk>/card.png", cards.case_card, name="case_card"),
+    path("cases/<int:pk>/embed/", opendata.case_embed, name="case_embed"),
+    path("cases/<int:pk>/cite.<str:fmt>", citations.cite, name="cite"),
+    path("cases/<int:pk>/revisions/<int:history_id>/", citations.revision_detail, name="case_revision"),
+    path("cases/<int:pk>/<str:slug>/", seo.conditional_case_page(views.incident_detail), name="incident_detail"),
     path("SC-<ref:number>", views.short_reference, name="short_reference"),
     path("companies/", views.CompanyListView.as_view(), name="company_list"),
     path("companies/<slug:slug>/", views.company_detail, name="company_detail"),
     path("sectors/", views.SectorListView.as_view(), name="sector_list"),
     path("sectors/<slug:slug>/", views.sector_detail, name="sector_detail"),
     path("lessons/<slug:slug>/", views.lesson_detail, name="lesson_detail"),
-    path("healthz", views.healthz, name="healthz"),
     path("about/", views.AboutView.as_view(), name="about"),
     path("methodology/", views.MethodologyView.as_view(), name="methodology"),
     path("language/<str:code>/", views.set_language, name="set_language"),
+    # Journalists: feeds, sitemap, open data, API, oEmbed.
+    path("feed/", feeds.latest_rss, name="feed_rss"),
+    path("feed/atom/", feeds.latest_atom, name="feed_atom"),
+    path("companies/<slug:slug>/feed/", feeds.company_rss, name="company_feed_rss"),
+    path("companies/<slug:slug>/feed/atom/", feeds.company_atom, name="company_feed_atom"),
+    path("sectors/<slug:slug>/feed/", feeds.sector_rss, name="sector_feed_rss"),
+    path("sectors/<slug:slug>/feed/atom/", feeds.sector_atom, name="sector_feed_atom"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "incidents:sitemap"},
+        name="sitemap_index",
+    ),
+    path("sitemap-<section>.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", seo.robots_txt, name="robots_txt"),
+    path("card.png", cards.site_card, name="site_card"),
+    path("data/", opendata.data_page, name="data"),
+    path("data/cases.csv", opendata.data_csv, name="data_csv"),
+    path("data/cases.json", opendata.data_json, name="data_json"),
+    path("api/cases/", api.case_list, name="api_cases"),
+    path("api/cases/<int:pk>/", api.case_detail, name="api_case"),
+    path("api/schema/", api.schema, name="api_schema"),
+    path("oembed/", opendata.oembed, name="oembed"),
     path("submit/", views.submit_tip, name="submit"),
     path("submit/thanks/", views.submit_thanks, name="submit_thanks"),
     path("insights/", insights.insights, name="insights"),

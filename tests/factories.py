@@ -137,3 +137,17 @@ def tip(**fields):
     fields.setdefault("company_name", "Some Bank")
     return Tip.objects.create(**fields)
 
+
+def hidden_cases(marker, **fields):
+    """A draft, a case in review, a retracted and a merged case, each titled with `marker`: none may be seen."""
+    survivor = fields.pop("merged_into", None) or incident(title="The surviving case")
+    cases = {
+        status: incident(title=f"{marker} {status}", summary=f"{marker} summary", status=status, **fields)
+        for status in (Status.DRAFT, Status.REVIEW, Status.RETRACTED)
+    }
+    cases[Status.RETRACTED].retraction_reason = f"{marker}: the sources did not hold."
+    cases[Status.RETRACTED].save()
+    cases[Status.MERGED] = incident(
+        title=f"{marker} merged", summary=f"{marker} summary", status=Status.MERGED, merged_into=survivor, **fields
+    )
+    return cases

@@ -1,0 +1,278 @@
+"""Open data: the /data/ page, streamed CSV and JSON downloads, and the embeddable case card with oEmbed.
+
+The downloads use the same columns and the same bounded-memory row generator as the editors' import
+(incidents/imports.py), so that a downloaded file can be read back by `import_cases`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import Count, Max
+from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from incidents.cards import headline_figure
+from incidents.filters import IncidentFilterSet
+from incidents.models import Incident, Status
+
+# Embeds ---------------------------------------------------------------------------------------------------
+
+EMBED_WIDTH, EMBED_HEIGHT = 560, 300
+MIN_EMBED_WIDTH, MIN_EMBED_HEIGHT = 200, 120
+
+
+def _follow_merges(case):
+    from incidents.citations import follow_merges
+
+    return follow_merges(case)
+
+
+@require_GET
+@xframe_options_exempt  # the one page other sites may frame; its CSP gets frame-ancestors * (incidents/security.py)
+def case_embed(request, pk):
+    """/cases/<number>/embed/: a small card meant for an <iframe> on another site."""
+    case = get_object_or_404(
+        Incident.objects.public().select_related("company__sector", "merged_into").prefetch_related("costs"), pk=pk
+    )
+    if case.status == Status.MERGED and case.merged_into_id:
+        target = _follow_merges(case)
+        return HttpResponseRedirect(reverse("incidents:case_embed", kwargs={"pk": target.pk}), status=301)
+    # The card speaks the case's language: a framed page gets no language cookie from its host site.
+    with translation.override(case.language):
+        context = {
+            "case": case,
+            "retracted": case.status == Status.RETRACTED,
+            "figure": headline_figure(case) if case.status == Status.PUBLISHED else "",
+            "case_url": request.build_absolute_uri(case.get_absolute_url()),
+            "site_url": request.build_absolute_uri(reverse("incidents:home")),
+            "site_name": settings.SITE_NAME,
+        }
+        response = render(request, "incidents/embed.html", context)
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def case_from_url(request, url):
+    """The case a URL of this site points at (a case page, its short reference or its embed), or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+        return None
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return None
+    names = {"incident_detail": "pk", "incident_redirect": "pk", "case_embed": "pk", "short_reference": "number"}
+    if match.namespace != "incidents" or match.url_name not in names:
+        return None
+    number = match.kwargs.get(names[match.url_name])
+    case = Incident.objects.public().select_related("company", "merged_into").filter(pk=number).first()
+    if case is not None and case.status == Status.MERGED:
+        case = _follow_merges(case)
+    if case is None or case.status != Status.PUBLISHED:
+        return None
+    return case
+
+
+def _bounded(value, default, minimum):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return max(min(number, default), minimum)
+
+
+@require_GET
+def oembed(request):
+    """/oembed/?url=<case URL>&format=json: the oEmbed "rich" response that embeds a case's card."""
+    if request.GET.get("format", "json") != "json":
+        return JsonResponse({"detail": "Only the json format is served."}, status=501)
+    url = request.GET.get("url", "")
+    if not url:
+        return JsonResponse({"detail": "The url parameter is required."}, status=400)
+    case = case_from_url(request, url)
+    if case is None:
+        return JsonResponse({"detail": "No published case at this URL."}, status=404)
+    width = _bounded(request.GET.get("maxwidth"), EMBED_WIDTH, MIN_EMBED_WIDTH)
+    height = _bounded(request.GET.get("maxheight"), EMBED_HEIGHT, MIN_EMBED_HEIGHT)
+    embed_url = request.build_absolute_uri(reverse("incidents:case_embed", kwargs={"pk": case.pk}))
+    html = format_html(
+        '<iframe src="{}" width="{}" height="{}" title="{}" loading="lazy" '
+        'sandbox="allow-popups allow-popups-to-escape-sandbox"></iframe>',
+        embed_url,
+        width,
+        height,
+        f"{case.title} ({case.reference}), {settings.SITE_NAME}",
+    )
+    data = {
+        "version": "1.0",
+        "type": "rich",
+        "title": case.title,
+        "author_name": settings.SITE_NAME,
+        "author_url": request.build_absolute_uri(reverse("incidents:home")),
+        "provider_name": settings.SITE_NAME,
+        "provider_url": request.build_absolute_uri(reverse("incidents:home")),
+        "cache_age": 86400,
+        "html": str(html),
+        "width": width,
+        "height": height,
+    }
+    # A thumbnail must respect maxwidth and maxheight: the share card is offered only when it fits.
+    card_width, card_height = 1200, 630
+    max_width, max_height = request.GET.get("maxwidth"), request.GET.get("maxheight")
+    if (not max_width or _bounded(max_width, card_width, 0) >= card_width) and (
+        not max_height or _bounded(max_height, card_height, 0) >= card_height
+    ):
+        data.update(
+            thumbnail_url=request.build_absolute_uri(reverse("incidents:case_card", kwargs={"pk": case.pk})),
+            thumbnail_width=card_width,
+            thumbnail_height=card_height,
+        )
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# The /data/ page ------------------------------------------------------------------------------------------
+
+DATA_LICENCE = {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}
+
+
+@require_GET
+def data_page(request):
+    """/data/: what the dataset holds, its licence, its fields, how to download, query and cite it."""
+    stats = Incident.objects.published().aggregate(n=Count("id"), updated=Max("updated_at"))
+    context = {
+        "n_cases": stats["n"],
+        "updated": stats["updated"],
+        "licence": DATA_LICENCE,
+        "fields": field_dictionary(),
+        "dataset_citation": dataset_citation(request, stats["updated"]),
+    }
+    context["dataset_jsonld"] = dataset_jsonld(request, context)
+    return render(request, "incidents/data.html", context)
+
+
+def dataset_citation(request, updated):
+    date = (updated or timezone.now()).date()
+    return _("%(site)s. (%(year)s). %(title)s [Data set]. Version of %(date)s. %(url)s") % {
+        "site": settings.SITE_NAME,
+        "year": date.year,
+        "title": _("Catalogue of customer-service failures"),
+        "date": date.isoformat(),
+        "url": request.build_absolute_uri(reverse("incidents:data")),
+    }
+
+
+def dataset_jsonld(request, context):
+    """schema.org Dataset, for dataset search engines."""
+    absolute = request.build_absolute_uri
+    return {
+        "@context": "https://schema.org",
+        "@type": "Dataset",
+        "name": _("Sévices clients: catalogue of customer-service failures"),
+        "description": _(
+            "Published cases of customer-service failure: the company, what happened, the apology, the response "
+            "delays, the estimated costs, the sources and the timeline."
+        ),
+        "url": absolute(reverse("incidents:data")),
+        "license": DATA_LICENCE["url"],
+        "isAccessibleForFree": True,
+        "creator": {"@type": "Organization", "name": settings.SITE_NAME, "url": absolute(reverse("incidents:home"))},
+        **({"dateModified": context["updated"].isoformat()} if context["updated"] else {}),
+        "distribution": [
+            {
+                "@type": "DataDownload",
+                "encodingFormat": "text/csv",
+                "contentUrl": absolute(reverse("incidents:data_csv")),
+            },
+            {
+                "@type": "DataDownload",
+                "encodingFormat": "application/json",
+                "contentUrl": absolute(reverse("incidents:data_json")),
+            },
+        ],
+    }
+
+
+# Downloads ------------------------------------------------------------------------------------------------
+
+EXPORT_CHUNK_SIZE = 2000  # cases fetched (with their costs, sources and timeline) per round trip
+STREAM_BUFFER = 64 * 1024  # characters sent to the client at a time
+
+
+def field_dictionary():
+    """The columns of the downloads, with their type and meaning, in the order of the files."""
+    from incidents import imports  # the shared import/export schema: columns and the bounded-memory row generator
+
+    return [{"name": column.name, "type": column.kind, "description": column.description} for column in imports.COLUMNS]
+
+
+def filtered_cases(request):
+    """The published cases matching the catalogue's filters, or the FilterSet's errors."""
+    filterset = IncidentFilterSet(request.GET, queryset=Incident.objects.published(), request=request)
+    if not filterset.is_valid():
+        return None, filterset.errors.get_json_data()
+    return filterset.qs, None
+
+
+def buffered(pieces):
+    """Join small strings into chunks of about STREAM_BUFFER characters (fewer, larger writes)."""
+    buffer, size = [], 0
+    for piece in pieces:
+        buffer.append(piece)
+        size += len(piece)
+        if size >= STREAM_BUFFER:
+            yield "".join(buffer)
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer)
+
+
+def download_response(request, pieces, content_type, extension):
+    response = StreamingHttpResponse(buffered(pieces), content_type=content_type)
+    filename = f"sevices-clients-cases-{timezone.localdate().isoformat()}.{extension}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Access-Control-Allow-Origin"] = "*"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def export_rows(request, cases):
+    from incidents import imports
+
+    return imports.iter_rows(cases, chunk_size=EXPORT_CHUNK_SIZE, base_url=request.build_absolute_uri("/"))
+
+
+@require_GET
+def data_csv(request):
+    """/data/cases.csv: every published case matching the catalogue's filters, streamed row by row."""
+    cases, errors = filtered_cases(request)
+    if errors:
+        return JsonResponse({"detail": "Invalid filters.", "errors": errors}, status=400)
+    from incidents import imports
+
+    pieces = imports.csv_chunks(export_rows(request, cases))
+    return download_response(request, pieces, "text/csv; charset=utf-8", "csv")
+
+
+@require_GET
+def data_json(request):
+    """/data/cases.json: the same rows as the CSV, as a JSON array streamed object by object."""
+    cases, errors = filtered_cases(request)
+    if errors:
+        return JsonResponse({"detail": "Invalid filters.", "errors": errors}, status=400)
+    from incidents import imports
+
+    pieces = imports.json_chunks(export_rows(request, cases))
+    return download_response(request, pieces, "application/json; charset=utf-8", "json")

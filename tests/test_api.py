@@ -1,0 +1,214 @@
+"""The read-only JSON API: the filters of /cases/, pagination, no hidden case, never a 500, an OpenAPI description."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from incidents.models import ApologyQuality, Correction, Status
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+MARKER = "ZQXHIDDEN"
+
+
+@pytest.fixture
+def catalogue():
+    energy = factories.sector(name="Energy", slug="energy")
+    rail = factories.sector(name="Rail", slug="rail")
+    edf = factories.company(name="EDF", slug="edf", sector=energy)
+    sncf = factories.company(name="SNCF", slug="sncf", sector=rail)
+    bill = factories.harm_type(name="Absurd bill X", slug="bill-x")
+    cases = {
+        "edf": factories.incident(
+            title="A bill of 88,247 euros",
+            company=edf,
+            harm_types=[bill],
+            apology_quality=ApologyQuality.REFUSED,
+            occurred_on=datetime.date(2009, 12, 1),
+            story="La facture d'électricité était absurde.",
+        ),
+        "sncf": factories.incident(
+            title="Fifteen hours to Port-Bou",
+            company=sncf,
+            apology_quality=ApologyQuality.SINCERE,
+            occurred_on=datetime.date(2011, 12, 28),
+            country="ES",
+        ),
+        "edf2": factories.incident(
+            title="Meter replaced twice",
+            company=edf,
+            apology_quality=ApologyQuality.EXEMPLARY,
+            occurred_on=datetime.date(2021, 6, 1),
+        ),
+    }
+    factories.cost(cases["edf"], "500000")
+    factories.cost(cases["sncf"], "2000000")
+    factories.event(cases["sncf"], description="The train stopped.")
+    Correction.objects.create(incident=cases["sncf"], note="The train left from Paris.")
+    factories.hidden_cases(MARKER, company=edf, harm_types=[bill], merged_into=cases["edf"])
+    return cases
+
+
+def api_titles(response):
+    return [item["title"] for item in response.json()["results"]]
+
+
+def test_list_is_paginated_with_links_to_the_html_pages(client, catalogue):
+    response = client.get("/api/cases/", {"page_size": 2})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response["Access-Control-Allow-Origin"] == "*"
+    data = response.json()
+    assert data["count"] == 3 and len(data["results"]) == 2
+    assert data["previous"] is None
+    assert data["next"] == "http://testserver/api/cases/?page_size=2&page=2"
+    second = client.get(data["next"].replace("http://testserver", "")).json()
+    assert len(second["results"]) == 1 and second["next"] is None
+    assert second["previous"] == "http://testserver/api/cases/?page_size=2&page=1"
+    item = data["results"][0]
+    case = catalogue["edf2"]
+    assert item["reference"] == case.reference
+    assert item["url"] == f"http://testserver{case.get_absolute_url()}"
+    assert item["api_url"] == f"http://testserver/api/cases/{case.pk}/"
+    assert item["company"]["name"] == "EDF" and item["sector"]["slug"] == "energy"
+    assert item["apology"]["slug"] == "exemplary"
+
+
+def test_detail_has_costs_sources_timeline_and_corrections(client, catalogue):
+    case = catalogue["sncf"]
+    item = client.get(f"/api/cases/{case.pk}/").json()
+    assert item["title"] == "Fifteen hours to Port-Bou"
+    assert item["costs"] == [
+        {
+            "kind": "bad_buzz",
+            "amount_low": "2000000.00",
+            "amount_high": None,
+            "currency": "EUR",
+            "method": "other",
+            "claimed_by": "",
+            "note": "",
+        }
+    ]
+    assert item["sources"][0]["publisher"] == "Le Monde"
+    assert item["timeline"][0]["description"] == "The train stopped."
+    assert item["corrections"][0]["note"] == "The train left from Paris."
+    assert item["occurred_on"] == "2011-12-28"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"sector": "energy"},
+        {"company": ["edf", "sncf"]},
+        {"harm": "bill-x"},
+        {"apology": ["refused", "exemplary"]},
+        {"year_from": "2010"},
+        {"year_to": "2011"},
+        {"country": "es"},
+        {"min_cost": "1000000"},
+        {"q": "facture"},
+        {"sort": "occurred"},
+        {"sort": "apology"},
+        {"sector": "energy", "apology": "refused"},
+    ],
+)
+def test_list_accepts_exactly_the_filters_of_the_catalogue(client, catalogue, query):
+    html = [case.title for case in client.get("/cases/", query).context["cases"]]
+    api = client.get("/api/cases/", query)
+    assert api.status_code == 200
+    assert api_titles(api) == html
+    assert MARKER not in api.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"page": "999"},
+        {"page": "abc"},
+        {"page": "-1"},
+        {"page_size": "0"},
+        {"page_size": "many"},
+        {"sector": "no-such-sector"},
+        {"year_from": "99999999999999999999"},
+        {"year_from": "abc"},
+        {"min_cost": "1e309"},
+        {"min_cost": "-5"},
+        {"country": "FRANCE"},
+        {"apology": "polite"},
+        {"sort": "price; DROP TABLE"},
+        {"q": "\x00"},
+        {"q": "a" * 5000},
+        {"updated_within": "0"},
+    ],
+)
+def test_bad_input_is_a_json_error_never_a_500(client, catalogue, query):
+    response = client.get("/api/cases/", query)
+    assert response.status_code in (400, 404)
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]
+
+
+def test_bad_filter_errors_name_the_parameter(client, catalogue):
+    data = client.get("/api/cases/", {"sector": "no-such-sector", "year_from": "abc"}).json()
+    assert set(data["errors"]) == {"sector", "year_from"}
+
+
+def test_unicode_search_is_fine(client, catalogue):
+    assert client.get("/api/cases/", {"q": "🙂 ‮ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢"}).status_code == 200
+
+
+def test_page_size_is_capped(client, catalogue):
+    assert client.get("/api/cases/", {"page_size": "100000"}).status_code == 200
+
+
+def test_detail_of_hidden_cases(client, catalogue):
+    hidden = factories.hidden_cases("ALSO-HIDDEN", merged_into=catalogue["edf"])
+    for status in (Status.DRAFT, Status.REVIEW):
+        response = client.get(f"/api/cases/{hidden[status].pk}/")
+        assert response.status_code == 404 and response.json()["detail"]
+    retracted = client.get(f"/api/cases/{hidden[Status.RETRACTED].pk}/")
+    assert retracted.status_code == 410
+    assert "sources did not hold" in retracted.json()["reason"]
+    merged = client.get(f"/api/cases/{hidden[Status.MERGED].pk}/")
+    assert merged.status_code == 301 and merged["Location"] == f"/api/cases/{catalogue['edf'].pk}/"
+    assert client.get("/api/cases/999999/").status_code == 404
+
+
+def test_openapi_schema_is_valid_and_lists_both_paths(client):
+    from openapi_spec_validator import validate
+
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    document = response.json()
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+    assert {"/api/cases/", "/api/cases/{id}/"} <= set(document["paths"])
+    parameters = {p["name"] for p in document["paths"]["/api/cases/"]["get"]["parameters"]}
+    from incidents.filters import IncidentFilterSet
+
+    assert set(IncidentFilterSet.base_filters) <= parameters
+
+
+def test_list_runs_a_fixed_number_of_queries(client):
+    harm = factories.harm_type()
+    company = factories.company()
+
+    def add_case():
+        case = factories.incident(company=company, harm_types=[harm], lessons=[factories.lesson()])
+        factories.cost(case, "100")
+        factories.event(case)
+        Correction.objects.create(incident=case, note="Fixed.")
+
+    add_case()
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/api/cases/", {"harm": harm.slug, "page_size": 100}).status_code == 200
+    for _ in range(29):
+        add_case()
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/api/cases/", {"harm": harm.slug, "page_size": 100})
+    assert response.json()["count"] == 30
+    assert len(one) == len(many), (len(one), len(many))

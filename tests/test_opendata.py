@@ -1,0 +1,259 @@
+"""Open data: the /data/ page, streamed CSV and JSON downloads, the embeddable card and oEmbed."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from incidents.models import Correction, Status
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+MARKER = "ZQXHIDDEN"
+
+
+@pytest.fixture
+def catalogue():
+    energy = factories.sector(name="Energy", slug="energy")
+    rail = factories.sector(name="Rail", slug="rail")
+    edf = factories.company(name="EDF", slug="edf", sector=energy)
+    sncf = factories.company(name="SNCF", slug="sncf", sector=rail)
+    cases = {
+        "edf": factories.incident(title="Électricité: une facture de 88 247 €", company=edf, language="fr"),
+        "sncf": factories.incident(title="Fifteen hours to Port-Bou", company=sncf),
+    }
+    factories.cost(cases["edf"], "180000000", currency="USD")
+    factories.event(cases["sncf"], description="The train stopped in the night.")
+    Correction.objects.create(incident=cases["sncf"], note="The train left from Paris.")
+    factories.hidden_cases(MARKER, company=edf, merged_into=cases["edf"])
+    return cases
+
+
+def streamed_text(response):
+    assert response.streaming
+    return b"".join(response.streaming_content).decode("utf-8")
+
+
+# Embeds ---------------------------------------------------------------------------------------------------
+
+
+def test_embed_is_a_small_frameable_card_linking_back(client, catalogue):
+    case = catalogue["edf"]
+    response = client.get(f"/cases/{case.pk}/embed/")
+    assert response.status_code == 200
+    assert "X-Frame-Options" not in response  # the one page other sites may frame
+    page = response.text
+    assert case.title in page and "EDF" in page and "180" in page
+    assert f'href="http://testserver{case.get_absolute_url()}" target="_blank" rel="noopener"' in page
+    assert '<html lang="fr">' in page  # the card speaks the case's language
+    assert "site-header" not in page  # no site navigation inside someone else's article
+    assert client.get(case.get_absolute_url())["X-Frame-Options"] == "DENY"
+
+
+def test_embed_of_hidden_and_retracted_cases(client, catalogue):
+    hidden = factories.hidden_cases("ALSO-HIDDEN", merged_into=catalogue["sncf"])
+    for status in (Status.DRAFT, Status.REVIEW):
+        assert client.get(f"/cases/{hidden[status].pk}/embed/").status_code == 404
+    retracted = client.get(f"/cases/{hidden[Status.RETRACTED].pk}/embed/")
+    assert retracted.status_code == 200 and "This case was retracted" in retracted.text
+    assert "ALSO-HIDDEN" not in retracted.text
+    merged = client.get(f"/cases/{hidden[Status.MERGED].pk}/embed/")
+    assert merged.status_code == 301 and merged.url == f"/cases/{catalogue['sncf'].pk}/embed/"
+
+
+def test_oembed_describes_a_rich_iframe(client, catalogue):
+    case = catalogue["edf"]
+    for url in (
+        f"http://testserver{case.get_absolute_url()}",
+        f"http://testserver/cases/{case.pk}/",
+        f"http://testserver/SC-{case.pk:04d}",
+    ):
+        response = client.get("/oembed/", {"url": url, "format": "json"})
+        assert response.status_code == 200, url
+        data = response.json()
+        assert data["version"] == "1.0" and data["type"] == "rich"
+        assert data["title"] == case.title
+        assert data["provider_name"] == "Sévices clients" and data["provider_url"] == "http://testserver/"
+        assert f'src="http://testserver/cases/{case.pk}/embed/"' in data["html"]
+        assert data["html"].startswith("<iframe") and f'width="{data["width"]}"' in data["html"]
+        assert data["thumbnail_url"] == f"http://testserver/cases/{case.pk}/card.png"
+
+
+def test_oembed_respects_maxwidth_and_maxheight(client, catalogue):
+    url = f"http://testserver{catalogue['edf'].get_absolute_url()}"
+    data = client.get("/oembed/", {"url": url, "maxwidth": "400", "maxheight": "250"}).json()
+    assert data["width"] == 400 and data["height"] == 250
+    assert "thumbnail_url" not in data  # the 1200x630 card would not fit
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({"url": "http://testserver/cases/999999/x/"}, 404),
+        ({"url": "http://evil.example/cases/1/x/"}, 404),
+        ({"url": "http://testserver/about/"}, 404),
+        ({"url": "javascript:alert(1)"}, 404),
+        ({}, 400),
+        ({"url": "http://testserver/SC-0001", "format": "xml"}, 501),
+        ({"url": "http://testserver/SC-0001", "maxwidth": "abc"}, 200),
+    ],
+)
+def test_oembed_bad_requests(client, catalogue, query, status):
+    if status == 200:
+        query["url"] = f"http://testserver/SC-{catalogue['edf'].pk:04d}"
+    assert client.get("/oembed/", query).status_code == status
+
+
+def test_oembed_never_embeds_a_hidden_case(client, catalogue):
+    for case in factories.hidden_cases("ALSO-HIDDEN", merged_into=catalogue["sncf"]).values():
+        response = client.get("/oembed/", {"url": f"http://testserver/cases/{case.pk}/"})
+        if case.status == Status.MERGED:
+            assert response.json()["title"] == catalogue["sncf"].title
+        else:
+            assert response.status_code == 404
+
+
+# The /data/ page ------------------------------------------------------------------------------------------
+
+
+def test_data_page_explains_licence_fields_downloads_and_citation(client, catalogue):
+    import extruct
+
+    response = client.get("/data/")
+    assert response.status_code == 200
+    page = response.text
+    assert "CC BY 4.0" in page and 'href="https://creativecommons.org/licenses/by/4.0/"' in page
+    assert 'href="/data/cases.csv"' in page and 'href="/data/cases.json"' in page
+    assert 'href="/api/schema/"' in page
+    assert "How to cite the dataset" in page
+    from incidents import opendata
+
+    for field in opendata.field_dictionary():
+        assert f"<code>{field['name']}</code>" in page
+    dataset = extruct.extract(page, syntaxes=["json-ld"])["json-ld"][0]
+    assert dataset["@type"] == "Dataset" and dataset["license"].endswith("/by/4.0/")
+
+
+def test_list_page_links_to_the_export_of_what_it_shows(client, catalogue):
+    page = client.get("/cases/", {"sector": "energy", "q": "facture"}).text
+    assert 'href="/data/cases.csv?sector=energy&amp;q=facture"' in page
+
+
+# Downloads ------------------------------------------------------------------------------------------------
+
+
+def test_csv_download_has_the_shared_columns_and_every_published_case(client, catalogue):
+    from incidents.imports import COLUMN_NAMES
+
+    response = client.get("/data/cases.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="sevices-clients-cases-')
+    text = streamed_text(response)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == COLUMN_NAMES
+    by_title = {row["title"]: row for row in rows}
+    assert set(by_title) == {"Électricité: une facture de 88 247 €", "Fifteen hours to Port-Bou"}
+    edf = by_title["Électricité: une facture de 88 247 €"]
+    assert json.loads(edf["costs"])[0]["amount_low"] == "180000000.00"
+    assert json.loads(edf["sources"])[0]["publisher"] == "Le Monde"
+    assert edf["url"] == f"http://testserver{catalogue['edf'].get_absolute_url()}"
+    sncf = by_title["Fifteen hours to Port-Bou"]
+    assert json.loads(sncf["timeline"])[0]["description"] == "The train stopped in the night."
+    assert MARKER not in text
+
+
+def test_json_download_is_an_array_of_the_same_rows(client, catalogue):
+    from incidents.imports import COLUMN_NAMES
+
+    response = client.get("/data/cases.json")
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    text = streamed_text(response)
+    rows = json.loads(text)
+    assert isinstance(rows, list) and len(rows) == 2
+    assert all(list(row) == COLUMN_NAMES for row in rows)
+    assert {row["status"] for row in rows} == {"published"}
+    assert MARKER not in text
+
+
+@pytest.mark.parametrize("path", ["/data/cases.csv", "/data/cases.json"])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"sector": "energy"}, {"Électricité: une facture de 88 247 €"}),
+        ({"company": ["sncf", "edf"]}, {"Électricité: une facture de 88 247 €", "Fifteen hours to Port-Bou"}),
+        ({"min_cost": "1000000"}, {"Électricité: une facture de 88 247 €"}),
+        ({"q": "Port-Bou"}, {"Fifteen hours to Port-Bou"}),
+        ({"q": MARKER}, set()),
+    ],
+)
+def test_downloads_accept_the_filters_of_the_catalogue(client, catalogue, path, query, expected):
+    text = streamed_text(client.get(path, query))
+    if path.endswith(".csv"):
+        titles = {row["title"] for row in csv.DictReader(io.StringIO(text))}
+    else:
+        titles = {row["title"] for row in json.loads(text)}
+    assert titles == expected
+    assert titles == {case.title for case in client.get("/cases/", query).context["cases"]}
+
+
+@pytest.mark.parametrize("path", ["/data/cases.csv", "/data/cases.json"])
+def test_downloads_reject_bad_filters_with_a_json_400(client, catalogue, path):
+    response = client.get(path, {"sector": "no-such-sector", "year_from": "abc"})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"sector", "year_from"}
+
+
+def test_csv_download_reads_back_with_the_import(client, catalogue):
+    from incidents import imports
+
+    text = streamed_text(client.get("/data/cases.csv"))
+    result = imports.import_rows(imports.read_csv(io.StringIO(text)), dry_run=True)
+    assert result.error_count == 0, result.errors
+    assert result.unchanged == 2
+
+
+def test_downloads_fetch_cases_in_chunks_not_all_at_once(client, catalogue, monkeypatch):
+    """The rows come from an iterator over chunks: after the first chunk, later cases are not yet read."""
+    from incidents import opendata
+
+    monkeypatch.setattr(opendata, "EXPORT_CHUNK_SIZE", 2)
+    monkeypatch.setattr(opendata, "STREAM_BUFFER", 1)
+    for _ in range(6):
+        factories.incident(company=catalogue["edf"].company)
+    response = client.get("/data/cases.csv")
+    stream = iter(response.streaming_content)
+    with CaptureQueriesContext(connection) as first:
+        next(stream)  # the header
+        next(stream)  # the first row
+    with CaptureQueriesContext(connection) as rest:
+        remaining = list(stream)
+    assert len(remaining) >= 7
+    prefetches = [q for q in rest.captured_queries if "incidents_source" in q["sql"]]
+    assert len(prefetches) >= 3  # one per later chunk of two cases: they were fetched while streaming
+    del first
+
+
+@pytest.mark.parametrize("path", ["/data/cases.csv", "/data/cases.json"])
+def test_downloads_run_a_fixed_number_of_queries(client, path):
+    harm = factories.harm_type()
+    company = factories.company()
+
+    def add_case():
+        case = factories.incident(company=company, harm_types=[harm], lessons=[factories.lesson()])
+        factories.cost(case, "100")
+        factories.event(case)
+
+    add_case()
+    with CaptureQueriesContext(connection) as one:
+        b"".join(client.get(path, {"harm": harm.slug}).streaming_content)
+    for _ in range(29):
+        add_case()
+    with CaptureQueriesContext(connection) as many:
+        text = b"".join(client.get(path, {"harm": harm.slug}).streaming_content).decode()
+    assert text.count("Case number") == 30
+    assert len(one) == len(many), (len(one), len(many))
