@@ -1,0 +1,776 @@
+"""The catalogue as rows: one case per row, the same columns in CSV and JSON, for export and import.
+
+`COLUMNS` is the schema: a documented, stable list. Columns are never renamed or removed; a new one is only
+ever added at the end. `iter_rows()` yields rows for a queryset in bounded memory, and `csv_chunks()` /
+`json_chunks()` turn them into text for a file or a streamed response; `import_rows()` reads them back with
+the admin's rules. In CSV, `harm_types` and `lessons` are semicolon-separated slugs and `costs`, `sources`
+and `timeline` are JSON strings; in JSON those three are lists.
+
+On import, a column that is absent leaves that part of a case as it is; a column that is present is the
+truth (an empty `sources` list removes the sources). `reference`, `id` and `updated_at` identify a case
+or are informational; `url` is ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.management.color import no_style
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import (
+    APOLOGY_BY_SLUG,
+    ApologyQuality,
+    Company,
+    CostEstimate,
+    HarmType,
+    Incident,
+    Lesson,
+    Sector,
+    Source,
+    Status,
+    TimelineEvent,
+)
+from incidents.workflow import finish_history_record
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # text, integer, date, datetime, choice, slugs (semicolon-separated), list (JSON)
+    description: str
+
+
+COLUMNS = [
+    Column("reference", "text", _("The case's permanent public reference, e.g. SC-0042.")),
+    Column("id", "integer", _("The case's number (42 for SC-0042).")),
+    Column("title", "text", _("Title.")),
+    Column("slug", "text", _("The readable part of the case's address.")),
+    Column("status", "choice", _("draft, review, published, retracted or merged.")),
+    Column("company", "text", _("The company's name.")),
+    Column("company_slug", "text", _("The company's identifier in this catalogue.")),
+    Column("sector", "text", _("The slug of the company's sector.")),
+    Column("country", "text", _("ISO 3166 code of the country where it happened, e.g. FR.")),
+    Column("language", "choice", _("Language of the case's text: en or fr.")),
+    Column("occurred_on", "date", _("When it happened (YYYY-MM-DD; any day of the month or year if imprecise).")),
+    Column("occurred_precision", "choice", _("day, month or year.")),
+    Column("first_response_on", "date", _("The company's first response (YYYY-MM-DD).")),
+    Column("first_response_precision", "choice", _("day, month or year.")),
+    Column("resolved_on", "date", _("When it was resolved (YYYY-MM-DD).")),
+    Column("resolved_precision", "choice", _("day, month or year.")),
+    Column(
+        "apology_quality",
+        "choice",
+        _("The apology, on the scale: refused, none, non-apology, formal, sincere or exemplary."),
+    ),
+    Column("customers_affected", "integer", _("How many customers were affected; empty when unknown.")),
+    Column("harm_types", "slugs", _("Slugs of the harm types, separated by semicolons.")),
+    Column("lessons", "slugs", _("Slugs of the lesson themes, separated by semicolons.")),
+    Column("summary", "text", _("One paragraph.")),
+    Column("story", "text", _("The full story, in Markdown.")),
+    Column("lesson", "text", _("The moral of the story.")),
+    Column("apology_text", "text", _("What the apology, or the refusal, said.")),
+    Column("response", "text", _("The company's response, in Markdown.")),
+    Column("corrective_actions", "text", _("What the company changed, in Markdown.")),
+    Column(
+        "costs",
+        "list",
+        _(
+            "Cost lines: kind, amount_low, amount_high, currency, method, claimed_by, note, and source "
+            "(the index of a source in `sources`, from 0, or null)."
+        ),
+    ),
+    Column(
+        "sources",
+        "list",
+        _("Sources: kind, title, publisher, url, archive_url, published_on, language, in order."),
+    ),
+    Column("timeline", "list", _("Timeline events: date, precision, description, channel, is_turning_point.")),
+    Column("published_at", "datetime", _("When it was first published (ISO 8601 with time zone).")),
+    Column("updated_at", "datetime", _("When it last changed (informational; not imported).")),
+    Column("url", "text", _("The address of the case's page (informational; not imported).")),
+    Column("retraction_reason", "text", _("Why a retracted case was retracted.")),
+    Column("merged_into", "text", _("For a merged case, the reference of the case it was merged into.")),
+]
+COLUMN_NAMES = [column.name for column in COLUMNS]
+LIST_COLUMNS = {c.name for c in COLUMNS if c.kind == "list"}
+
+SOURCE_FIELDS = ["kind", "title", "publisher", "url", "archive_url", "published_on", "language"]
+TIMELINE_FIELDS = ["date", "precision", "description", "channel", "is_turning_point"]
+COST_FIELDS = ["kind", "amount_low", "amount_high", "currency", "method", "claimed_by", "note", "source"]
+ROW_FIELDS = {"sources": SOURCE_FIELDS, "timeline": TIMELINE_FIELDS, "costs": COST_FIELDS}
+ROW_MODELS = {"sources": Source, "timeline": TimelineEvent, "costs": CostEstimate}
+
+# Plain case fields, imported as they are written.
+TEXT_FIELDS = ["title", "summary", "story", "lesson", "apology_text", "response", "corrective_actions"]
+CHOICE_FIELDS = ["status", "language", "occurred_precision", "first_response_precision", "resolved_precision"]
+DATE_FIELDS = ["occurred_on", "first_response_on", "resolved_on"]
+
+
+# Export ---------------------------------------------------------------------------------------------------
+
+
+def export_queryset(queryset):
+    """The queryset with everything a row needs fetched in a fixed number of queries per chunk."""
+    return (
+        queryset.select_related("company__sector", "merged_into")
+        .prefetch_related(
+            "harm_types",
+            "lessons",
+            Prefetch("sources", queryset=Source.objects.order_by("position", "published_on", "id")),
+            Prefetch("timeline", queryset=TimelineEvent.objects.order_by("date", "position", "id")),
+            Prefetch("costs", queryset=CostEstimate.objects.order_by("position", "id")),
+        )
+        .order_by("pk")
+    )
+
+
+def _date(value):
+    return value.isoformat() if value else None
+
+
+def case_row(case, base_url=""):
+    """One case as a row: a dict in `COLUMN_NAMES` order, lists for costs, sources and timeline."""
+    sources = list(case.sources.all())
+    source_index = {source.pk: index for index, source in enumerate(sources)}
+    return {
+        "reference": case.reference,
+        "id": case.pk,
+        "title": case.title,
+        "slug": case.slug,
+        "status": case.status,
+        "company": case.company.name,
+        "company_slug": case.company.slug,
+        "sector": case.company.sector.slug,
+        "country": case.country,
+        "language": case.language,
+        "occurred_on": _date(case.occurred_on),
+        "occurred_precision": case.occurred_precision,
+        "first_response_on": _date(case.first_response_on),
+        "first_response_precision": case.first_response_precision,
+        "resolved_on": _date(case.resolved_on),
+        "resolved_precision": case.resolved_precision,
+        "apology_quality": ApologyQuality(case.apology_quality).slug,
+        "customers_affected": case.customers_affected,
+        "harm_types": ";".join(sorted(h.slug for h in case.harm_types.all())),
+        "lessons": ";".join(sorted(lesson.slug for lesson in case.lessons.all())),
+        "summary": case.summary,
+        "story": case.story,
+        "lesson": case.lesson,
+        "apology_text": case.apology_text,
+        "response": case.response,
+        "corrective_actions": case.corrective_actions,
+        "costs": [
+            {
+                "kind": cost.kind,
+                "amount_low": str(cost.amount_low),
+                "amount_high": str(cost.amount_high) if cost.amount_high is not None else None,
+                "currency": cost.currency,
+                "method": cost.method,
+                "claimed_by": cost.claimed_by,
+                "note": cost.note,
+                "source": source_index.get(cost.source_id),
+            }
+            for cost in case.costs.all()
+        ],
+        "sources": [
+            {
+                "kind": source.kind,
+                "title": source.title,
+                "publisher": source.publisher,
+                "url": source.url,
+                "archive_url": source.archive_url,
+                "published_on": _date(source.published_on),
+                "language": source.language,
+            }
+            for source in sources
+        ],
+        "timeline": [
+            {
+                "date": _date(event.date),
+                "precision": event.precision,
+                "description": event.description,
+                "channel": event.channel,
+                "is_turning_point": event.is_turning_point,
+            }
+            for event in case.timeline.all()
+        ],
+        "published_at": case.published_at.isoformat() if case.published_at else None,
+        "updated_at": case.updated_at.isoformat() if case.updated_at else None,
+        "url": base_url.rstrip("/") + case.get_absolute_url(),
+        "retraction_reason": case.retraction_reason,
+        "merged_into": case.merged_into.reference if case.merged_into_id else "",
+    }
+
+
+def iter_rows(queryset, *, chunk_size=500, base_url=""):
+    """Rows for every case of `queryset`, fetched `chunk_size` at a time (memory stays bounded)."""
+    for case in export_queryset(queryset).iterator(chunk_size=chunk_size):
+        yield case_row(case, base_url)
+
+
+def csv_cells(row):
+    """A row as CSV cells, in column order."""
+    cells = []
+    for name in COLUMN_NAMES:
+        value = row.get(name)
+        if name in LIST_COLUMNS:
+            cells.append(json.dumps(value or [], ensure_ascii=False))
+        elif value is None:
+            cells.append("")
+        elif isinstance(value, bool):
+            cells.append("true" if value else "false")
+        else:
+            cells.append(str(value))
+    return cells
+
+
+def csv_chunks(rows):
+    """CSV text, header first, one chunk per row (for a file or a StreamingHttpResponse)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMN_NAMES)
+    for row in rows:
+        writer.writerow(csv_cells(row))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def json_chunks(rows):
+    """A JSON list of row objects, one chunk per row."""
+    yield "["
+    first = True
+    for row in rows:
+        yield ("\n" if first else ",\n") + json.dumps(
+            {name: row.get(name) for name in COLUMN_NAMES}, ensure_ascii=False
+        )
+        first = False
+    yield "\n]\n"
+
+
+# Reading files ----------------------------------------------------------------------------------------------
+
+
+class ImportFormatError(Exception):
+    """The file itself cannot be read (not a row problem)."""
+
+
+MAX_JSON_OBJECT_CHARS = 16 * 1024 * 1024
+
+
+def read_csv(text_file):
+    """Yield (line number, row dict) from a CSV file; the line number is where the row starts."""
+    csv.field_size_limit(MAX_JSON_OBJECT_CHARS)
+    reader = csv.DictReader(text_file)
+    if reader.fieldnames is None:
+        return
+    unknown = [name for name in reader.fieldnames if name not in COLUMN_NAMES]
+    if unknown:
+        raise ImportFormatError(_("Unknown columns: %(names)s.") % {"names": ", ".join(unknown)})
+    next_line = 2
+    for row in reader:
+        yield next_line, row
+        next_line = reader.line_num + 1
+
+
+def read_json(text_file, chunk_size=1 << 16):
+    """Yield (line number, object) from a JSON list of objects (or JSON Lines), without reading it whole."""
+    decoder = json.JSONDecoder(parse_float=Decimal)
+    buffer, line, eof, in_list = "", 1, False, None
+    while True:
+        stripped = buffer.lstrip(" \t\r\n,")
+        line += buffer.count("\n", 0, len(buffer) - len(stripped))
+        buffer = stripped
+        if not buffer:
+            if eof:
+                if in_list:
+                    raise ImportFormatError(_("The list of cases is not closed by “]”."))
+                return
+            chunk = text_file.read(chunk_size)
+            eof = not chunk
+            buffer += chunk
+            continue
+        if in_list is None:
+            in_list = buffer.startswith("[")
+            if in_list:
+                buffer = buffer[1:]
+                continue
+        if in_list and buffer.startswith("]"):
+            if (buffer[1:] + text_file.read(chunk_size)).strip():
+                raise ImportFormatError(_("Line %(line)s: text after the end of the list.") % {"line": line})
+            return
+        try:
+            value, end = decoder.raw_decode(buffer)
+        except json.JSONDecodeError as error:
+            if not eof and len(buffer) < MAX_JSON_OBJECT_CHARS:
+                chunk = text_file.read(chunk_size)
+                eof = not chunk
+                buffer += chunk
+                continue
+            raise ImportFormatError(
+                _("Line %(line)s: this is not valid JSON (%(error)s).")
+                % {"line": line + error.lineno - 1, "error": error.msg}
+            ) from error
+        if not isinstance(value, dict):
+            raise ImportFormatError(_("Line %(line)s: each case must be a JSON object.") % {"line": line})
+        yield line, value
+        line += buffer.count("\n", 0, end)
+        buffer = buffer[end:]
+
+
+# Importing ----------------------------------------------------------------------------------------------------
+
+
+class RowError(Exception):
+    def __init__(self, messages):
+        super().__init__("; ".join(str(m) for m in messages))
+        self.messages = [str(m) for m in messages]
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list = field(default_factory=list)
+    error_count: int = 0
+
+    @property
+    def rows(self):
+        return self.created + self.updated + self.unchanged + self.error_count
+
+
+MAX_ERROR_MESSAGES = 100
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _parse_list(name, value):
+    if isinstance(value, list):
+        return value
+    text = _text(value).strip()
+    if not text:
+        return []
+    try:
+        parsed = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        raise RowError(
+            [_("%(column)s: not a JSON list (%(error)s).") % {"column": name, "error": error.msg}]
+        ) from error
+    if not isinstance(parsed, list) or not all(isinstance(item, dict) for item in parsed):
+        raise RowError([_("%(column)s: must be a JSON list of objects.") % {"column": name}])
+    return parsed
+
+
+def _parse_slugs(value):
+    if isinstance(value, list):
+        return sorted({_text(v).strip() for v in value if _text(v).strip()})
+    return sorted({part.strip() for part in _text(value).split(";") if part.strip()})
+
+
+def _reference_id(raw):
+    errors = []
+    ids = set()
+    reference = _text(raw.get("reference")).strip().upper()
+    if reference:
+        match = re.fullmatch(r"SC-0*(\d{1,12})", reference)
+        if match:
+            ids.add(int(match.group(1)))
+        else:
+            errors.append(_("reference: “%(value)s” is not a reference such as SC-0042.") % {"value": reference})
+    number = _text(raw.get("id")).strip()
+    if number:
+        if number.isdigit() and int(number) > 0:
+            ids.add(int(number))
+        else:
+            errors.append(_("id: “%(value)s” is not a case number.") % {"value": number})
+    if len(ids) > 1:
+        errors.append(_("reference and id name two different cases."))
+    if errors:
+        raise RowError(errors)
+    return ids.pop() if ids else None
+
+
+def _find_company(raw, create_companies):
+    slug = _text(raw.get("company_slug")).strip()
+    name = _text(raw.get("company")).strip()
+    company = None
+    if slug:
+        company = Company.objects.filter(slug=slug).first()
+    if company is None and name:
+        company = (
+            Company.objects.filter(name__iexact=name).first()
+            or Company.objects.filter(aliases__name__iexact=name).distinct().first()
+        )
+    if company is not None:
+        return company, False
+    if not (slug or name):
+        raise RowError([_("company: missing.")])
+    if not create_companies:
+        raise RowError(
+            [
+                _("company: “%(name)s” is not in the catalogue (add it, or run with --create-companies).")
+                % {"name": name or slug}
+            ]
+        )
+    sector_key = _text(raw.get("sector")).strip()
+    sector = (
+        Sector.objects.filter(slug=sector_key).first() or Sector.objects.filter(name__iexact=sector_key).first()
+        if sector_key
+        else None
+    )
+    if sector is None:
+        raise RowError(
+            [_("sector: “%(sector)s” is not a sector; a new company needs one.") % {"sector": sector_key or "—"}]
+        )
+    company = Company(name=name or slug, slug=slug or slugify(name)[:200], sector=sector)
+    try:
+        company.full_clean()
+    except ValidationError as error:
+        raise RowError([f"company: {message}" for message in error.messages]) from error
+    company.save()
+    return company, True
+
+
+def _build_rows(kind, items, case):
+    """Validated, unsaved rows (and for costs, the index of their source) from a list of dicts."""
+    model, allowed = ROW_MODELS[kind], ROW_FIELDS[kind]
+    built, errors = [], []
+    for index, item in enumerate(items):
+        unknown = sorted(set(item) - set(allowed))
+        if unknown:
+            errors.append(
+                _("%(column)s[%(index)s]: unknown keys %(keys)s.")
+                % {"column": kind, "index": index, "keys": ", ".join(unknown)}
+            )
+            continue
+        values = {key: item[key] for key in allowed if key in item and key != "source"}
+        for key, value in list(values.items()):
+            if value is None:
+                model_field = model._meta.get_field(key)
+                values[key] = (
+                    None if model_field.null else ("" if not model_field.has_default() else model_field.default)
+                )
+            elif isinstance(value, Decimal | float | int) and not isinstance(value, bool):
+                values[key] = str(value)
+        row = model(incident=case, position=index, **values)
+        source_index = item.get("source") if kind == "costs" else None
+        # Values are converted (dates, decimals) and checked as the admin's inline forms would.
+        field_errors = []
+        for name in values:
+            model_field = model._meta.get_field(name)
+            try:
+                setattr(row, model_field.attname, model_field.to_python(getattr(row, model_field.attname)))
+            except ValidationError as error:
+                field_errors.extend(f"{kind}[{index}].{name}: {message}" for message in error.messages)
+        if not field_errors:
+            try:
+                row.full_clean(exclude=["incident", "source"])
+            except ValidationError as error:
+                for name, messages in error.message_dict.items():
+                    where = f"{kind}[{index}]" if name == NON_FIELD_ERRORS else f"{kind}[{index}].{name}"
+                    field_errors.extend(f"{where}: {message}" for message in messages)
+        if field_errors:
+            errors.extend(field_errors)
+            continue
+        if source_index is not None and not (isinstance(source_index, int) and source_index >= 0):
+            errors.append(_("costs[%(index)s].source: must be the index of a source, from 0.") % {"index": index})
+            continue
+        built.append((row, source_index))
+    if errors:
+        raise RowError(errors)
+    return built
+
+
+def _row_values(row, kind):
+    return tuple(getattr(row, row._meta.get_field(name).attname) for name in ROW_FIELDS[kind] if name != "source")
+
+
+def _sync_rows(case, kind, built, source_ids, user, reason):
+    """Make the case's rows of `kind` match `built`, in order; returns (changed, ids in order)."""
+    model = ROW_MODELS[kind]
+    existing = list(model.objects.filter(incident=case).order_by(*model._meta.ordering))
+    wanted_sources = []
+    for index, (_row, source_index) in enumerate(built):
+        if source_index is not None and source_index >= len(source_ids):
+            raise RowError(
+                [_("costs[%(index)s].source: there is no source %(n)s.") % {"index": index, "n": source_index}]
+            )
+        wanted_sources.append(source_ids[source_index] if source_index is not None else None)
+    identical = len(existing) == len(built) and all(
+        _row_values(old, kind) == _row_values(new, kind) and (kind != "costs" or old.source_id == source_id)
+        for old, (new, _index), source_id in zip(existing, built, wanted_sources, strict=True)
+    )
+    if identical:
+        return False, [row.pk for row in existing]
+    saved = []
+    for index, ((row, _source_index), source_id) in enumerate(zip(built, wanted_sources, strict=True)):
+        target = existing[index] if index < len(existing) else None
+        if target is not None:
+            row.pk = target.pk
+            unchanged = _row_values(target, kind) == _row_values(row, kind) and target.position == index
+            if unchanged and (kind != "costs" or target.source_id == source_id):
+                saved.append(target)
+                continue
+        if kind == "costs":
+            row.source_id = source_id
+        row.incident = case
+        row.position = index
+        row._history_user, row._change_reason = user, reason
+        row.save()
+        saved.append(row)
+    for leftover in existing[len(built) :]:
+        leftover._history_user, leftover._change_reason = user, reason
+        leftover.delete()
+    return True, [row.pk for row in saved]
+
+
+class CaseImporter:
+    """Imports rows one by one with the admin's rules; `result` says what happened."""
+
+    def __init__(self, *, create_companies=False, user=None, reason=""):
+        self.create_companies = create_companies
+        self.user = user
+        self.reason = reason or str(_("Imported"))
+        self.result = ImportResult()
+        self.explicit_ids = False
+
+    def add_error(self, line, messages):
+        self.result.error_count += 1
+        for message in messages:
+            if len(self.result.errors) < MAX_ERROR_MESSAGES:
+                self.result.errors.append(_("line %(line)s: %(message)s") % {"line": line, "message": message})
+
+    def run(self, rows, *, dry_run=False):
+        """Import every (line, row) pair in one transaction: any error, or a dry run, imports nothing."""
+        with transaction.atomic():
+            for line, raw in rows:
+                try:
+                    with transaction.atomic():
+                        outcome = self.import_row(raw)
+                except RowError as error:
+                    self.add_error(line, error.messages)
+                    continue
+                except DatabaseError as error:
+                    self.add_error(line, [str(error).strip().splitlines()[0]])
+                    continue
+                setattr(self.result, outcome, getattr(self.result, outcome) + 1)
+            if self.result.error_count or dry_run:
+                transaction.set_rollback(True)
+            elif self.explicit_ids:
+                self._reset_sequences()
+        return self.result
+
+    def _reset_sequences(self):
+        with connection.cursor() as cursor:
+            for statement in connection.ops.sequence_reset_sql(no_style(), [Incident]):
+                cursor.execute(statement)
+
+    def _find_case(self, raw, case_id, company):
+        if case_id is not None:
+            case = Incident.objects.filter(pk=case_id).first()
+            if case is not None:
+                title = _text(raw.get("title")).strip()
+                if title and case.title != title and case.company_id != company.pk:
+                    raise RowError(
+                        [
+                            _(
+                                "%(ref)s here is “%(title)s” (%(company)s), not this case: "
+                                "leave reference and id empty to import it as a new case."
+                            )
+                            % {"ref": case.reference, "title": case.title, "company": case.company}
+                        ]
+                    )
+                return case
+            self.explicit_ids = True
+            return Incident(pk=case_id)
+        title = _text(raw.get("title")).strip()
+        try:
+            occurred = parse_date(_text(raw.get("occurred_on")).strip())
+        except ValueError:
+            occurred = None
+        matches = list(Incident.objects.filter(company=company, title__iexact=title, occurred_on=occurred)[:2])
+        if len(matches) > 1:
+            raise RowError([_("two cases of this company have this title and date: give the reference.")])
+        return matches[0] if matches else Incident()
+
+    def _assign(self, case, raw, errors):
+        present = set(raw)
+        for name in TEXT_FIELDS:
+            if name in present:
+                setattr(case, name, _text(raw[name]).replace("\r\n", "\n"))
+        if "slug" in present or case._state.adding:
+            case.slug = _text(raw.get("slug")).strip() or slugify(case.title)[:200]
+        if "retraction_reason" in present:
+            case.retraction_reason = _text(raw["retraction_reason"])
+        if "country" in present:
+            case.country = _text(raw["country"]).strip().upper()
+        for name in CHOICE_FIELDS:
+            if name in present and _text(raw[name]).strip():
+                setattr(case, name, _text(raw[name]).strip())
+        for name in DATE_FIELDS:
+            if name in present:
+                text = _text(raw[name]).strip()
+                try:
+                    value = parse_date(text) if text else None
+                except ValueError:
+                    value = None
+                if text and value is None:
+                    errors.append(
+                        _("%(column)s: “%(value)s” is not a date (YYYY-MM-DD).") % {"column": name, "value": text}
+                    )
+                setattr(case, name, value)
+        if "apology_quality" in present and _text(raw["apology_quality"]).strip():
+            slug = _text(raw["apology_quality"]).strip().lower()
+            if slug in APOLOGY_BY_SLUG:
+                case.apology_quality = APOLOGY_BY_SLUG[slug].value
+            else:
+                errors.append(
+                    _("apology_quality: “%(value)s” is not one of %(choices)s.")
+                    % {"value": slug, "choices": ", ".join(APOLOGY_BY_SLUG)}
+                )
+        if "customers_affected" in present:
+            text = _text(raw["customers_affected"]).strip().replace("\u202f", "").replace(" ", "")
+            if text and not text.isdigit():
+                errors.append(_("customers_affected: “%(value)s” is not a whole number.") % {"value": text})
+            else:
+                case.customers_affected = int(text) if text else None
+        if "published_at" in present and _text(raw["published_at"]).strip():
+            text = _text(raw["published_at"]).strip()
+            value = parse_datetime(text)
+            if value is None:
+                errors.append(_("published_at: “%(value)s” is not a date and time (ISO 8601).") % {"value": text})
+            else:
+                case.published_at = value
+        if "merged_into" in present:
+            text = _text(raw["merged_into"]).strip().upper()
+            if not text:
+                case.merged_into = None
+            else:
+                match = re.fullmatch(r"SC-0*(\d{1,12})", text)
+                target = Incident.objects.filter(pk=int(match.group(1))).first() if match else None
+                if target is None:
+                    errors.append(_("merged_into: there is no case %(ref)s.") % {"ref": text})
+                else:
+                    case.merged_into = target
+
+    def _m2m(self, raw, errors):
+        wanted = {}
+        for name, model in (("harm_types", HarmType), ("lessons", Lesson)):
+            if name not in raw:
+                continue
+            slugs = _parse_slugs(raw[name])
+            found = dict(model.objects.filter(slug__in=slugs).values_list("slug", "pk"))
+            unknown = [slug for slug in slugs if slug not in found]
+            if unknown:
+                errors.append(_("%(column)s: unknown %(slugs)s.") % {"column": name, "slugs": ", ".join(unknown)})
+            wanted[name] = set(found.values())
+        return wanted
+
+    def import_row(self, raw):
+        unknown = sorted(set(raw) - set(COLUMN_NAMES))
+        if unknown:
+            raise RowError([_("unknown columns %(names)s.") % {"names": ", ".join(unknown)}])
+        case_id = _reference_id(raw)
+        company, _created_company = _find_company(raw, self.create_companies)
+        case = self._find_case(raw, case_id, company)
+        adding = case._state.adding
+        before = {f.attname: getattr(case, f.attname) for f in Incident._meta.concrete_fields} if not adding else {}
+        errors = []
+        case.company = company
+        self._assign(case, raw, errors)
+        wanted_m2m = self._m2m(raw, errors)
+        lists = {}
+        for kind in ("sources", "timeline", "costs"):
+            if kind in raw:
+                try:
+                    lists[kind] = _build_rows(kind, _parse_list(kind, raw[kind]), case)
+                except RowError as error:
+                    errors.extend(error.messages)
+        if case.status == Status.PUBLISHED and not case.published_at:
+            case.published_at = timezone.now()  # as the admin's publish action does
+        if case.status == Status.MERGED and not case.merged_into_id:
+            errors.append(_("status: a merged case needs merged_into."))
+        if case.status == Status.RETRACTED and not case.retraction_reason.strip():
+            errors.append(_("status: a retracted case needs its retraction_reason."))
+        try:
+            case.full_clean(exclude=["merged_into"])
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                errors.extend(f"{name}: {message}" if name != NON_FIELD_ERRORS else message for message in messages)
+        if case.status == Status.PUBLISHED and not errors:
+            errors.extend(self._missing_for_publication(case, lists))
+        if errors:
+            raise RowError(errors)
+
+        fields_changed = adding or any(
+            before[f.attname] != getattr(case, f.attname)
+            for f in Incident._meta.concrete_fields
+            if f.editable and f.name not in ("updated_at", "created_at")
+        )
+        case._history_user, case._change_reason = self.user, self.reason
+        if fields_changed:
+            case.save(force_insert=adding)
+        changed = fields_changed
+        source_ids = list(case.sources.order_by("position", "published_on", "id").values_list("pk", flat=True))
+        for kind in ("sources", "timeline", "costs"):
+            if kind in lists:
+                rows_changed, ids = _sync_rows(case, kind, lists[kind], source_ids, self.user, self.reason)
+                changed |= rows_changed
+                if kind == "sources":
+                    source_ids = ids
+        case.skip_history_when_saving = True
+        try:
+            for name, ids in wanted_m2m.items():
+                manager = getattr(case, name)
+                if set(manager.values_list("pk", flat=True)) != ids:
+                    manager.set(ids)
+                    changed = True
+        finally:
+            del case.skip_history_when_saving
+        if not changed:
+            return "unchanged"
+        if not fields_changed:
+            case.save()  # the case's own record of a change to its rows or m2m
+        finish_history_record(case)
+        return "created" if adding else "updated"
+
+    def _missing_for_publication(self, case, lists):
+        missing = case.missing_fields_for_publication()
+        if "sources" in lists:
+            if not lists["sources"]:
+                missing.append(_("at least one source"))
+        elif case._state.adding or not case.sources.exists():
+            missing.append(_("at least one source"))
+        if not case._state.adding and case.images.filter(alt_text="").exists():
+            missing.append(_("alt text for every image"))
+        if missing:
+            return [_("status: a published case needs %(missing)s.") % {"missing": ", ".join(str(m) for m in missing)}]
+        return []
+
+
+def import_rows(rows, *, create_companies=False, dry_run=False, user=None, reason=""):
+    """Import (line, row) pairs all or nothing; returns an `ImportResult`."""
+    importer = CaseImporter(create_companies=create_companies, user=user, reason=reason)
+    return importer.run(rows, dry_run=dry_run)
