@@ -28,6 +28,13 @@ BRACE_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 
 
+@pytest.fixture(autouse=True)
+def _back_to_english():
+    """A French request leaves French active in the thread (LocaleMiddleware); the next tests expect English."""
+    yield
+    translation.deactivate()
+
+
 def entry_id(entry):
     return f"{entry.msgctxt}|{entry.msgid[:60]}" if entry.msgctxt else entry.msgid[:60]
 
