@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from incidents.models import ApologyQuality, Channel, CostKind, Status
 from tests import factories, insights_data
@@ -28,6 +29,13 @@ CHARTS = [
     "slowest-responses",
     "best-recoveries",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A request in French leaves French active in this thread: reset it for the tests that follow."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
@@ -327,3 +335,31 @@ def test_best_recoveries_show_what_good_looks_like(client, data):
     e4 = data["cases"]["e4"]
     assert f'<a href="{e4.get_absolute_url()}">Smart meter fiasco</a>' in html
     assert str(ApologyQuality.EXEMPLARY.label) in html
+
+
+def test_search_narrows_every_figure(client, data):
+    """The full-text filter (raw SQL on PostgreSQL) works inside the stacked and grouped queries too."""
+    html = squash(get(client, reverse("incidents:insights") + "?q=meter").text)
+    assert "What 3 published cases show as a whole." in html  # e2, e4 and g1
+    rows = csv_rows(client, "price-of-not-apologising", "?q=meter")
+    assert [r["ratio"] for r in rows] == ["4000.0"]
+    edf = squash(get(client, reverse("incidents:insights") + "?q=meter&company=edf").text)
+    assert "What 2 published cases show as a whole." in edf
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?q=%00",
+        "?q=" + "x" * 5000,
+        "?year_from=99999999999999",
+        "?min_cost=-1&updated_within=0",
+        "?sector=" + "&sector=".join(f"s{i}" for i in range(50)),
+        "?apology=nope&harm=%C3%A9&lesson=%20",
+        "?sort=';drop table&page=-3",
+    ],
+)
+def test_hostile_query_strings_get_a_page(client, data, query):
+    response = client.get(reverse("incidents:insights") + query)
+    assert response.status_code == 200
+    assert client.get(reverse("incidents:insights_csv", kwargs={"chart": "apology"}) + query).status_code == 200
