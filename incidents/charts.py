@@ -325,7 +325,7 @@ def delay_boxes(uid, title, description, rows, note):
     """A row per group: whisker from shortest to longest delay, box from Q1 to Q3, a bar at the median,
     on a log scale of days; the median and n are written at the end of each row."""
     longest = max((row["max"] or 0 for row in rows), default=0)
-    maximum = next((tick for tick in DELAY_TICKS if tick >= longest and tick >= 30), DELAY_TICKS[-1])
+    maximum = next((tick for tick in DELAY_TICKS if tick >= longest and tick >= 30), longest)
     label_width, x0, x1 = 150, 160, 500
     row_height, top = 30, 8
     parts = []

@@ -475,13 +475,35 @@ def csv_apology(data):
 
 
 def csv_response_speed(data):
-    yield ["measure", "group", "group_slug", "n", "min_days", "q1_days", "median_days", "q3_days", "max_days"]
+    yield [
+        "measure",
+        "group",
+        "group_slug",
+        "cases",
+        "cases_with_date",
+        "n",
+        "min_days",
+        "q1_days",
+        "median_days",
+        "q3_days",
+        "max_days",
+    ]
     for kind in ("response", "resolution"):
-        rows = [(_("All cases"), "", data[kind]["all"])] + [
-            (sector_label(row["name"]), row["slug"], row) for row in data[kind]["sectors"]
+        per_sector = {row["slug"]: row for row in data[kind]["sectors"]}
+        groups = [(_("All cases"), "", data["summary"], data[kind]["all"])] + [
+            (sector_label(row["name"]), row["slug"], row, per_sector.get(row["slug"], stats.empty_distribution()))
+            for row in data["sectors"]
         ]
-        for label, slug, row in rows:
-            yield [kind, label, slug, row["n"], *(row[k] for k in ("min", "q1", "median", "q3", "max"))]
+        for label, slug, summary, row in groups:
+            yield [
+                kind,
+                label,
+                slug,
+                summary["cases"],
+                summary[f"with_{kind}"],
+                row["n"],
+                *(row[k] for k in ("min", "q1", "median", "q3", "max")),
+            ]
 
 
 def csv_price(data):

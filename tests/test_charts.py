@@ -96,6 +96,13 @@ def test_delay_boxes_use_a_log_scale():
     assert "1 yr" in texts(root) and "2 yr" not in texts(root)  # the axis stops at the first tick past 120 days
 
 
+def test_delays_longer_than_the_last_tick_stay_on_the_chart():
+    rows = [{"label": "Slow", "n": 2, "min": 10, "q1": 2000, "median": 5000, "q3": 7000, "max": 9000}]
+    root = parse(charts.delay_boxes("d", "Delays", "Very slow.", rows, "Note."))
+    right_ends = [float(line.get("x2")) for line in root.iter(f"{SVG}line")]
+    assert max(right_ends) <= 500
+
+
 def test_ratio_dots_link_each_case_and_mark_the_median():
     points = [
         {"label": "EDF · SC-0002", "href": "/cases/2/x/", "ratio": 4000.0, "tooltip": "4,000"},

@@ -131,11 +131,13 @@ def test_filters_change_the_figures_and_are_shown(client, data):
     assert delay_cells("All cases", 4, "15.5 days") in html
     assert "EDF" not in html.split('id="rankings"')[1]
     rows = csv_rows(client, "response-speed", "?sector=rail")
-    assert [(r["measure"], r["group_slug"], r["median_days"]) for r in rows] == [
-        ("response", "", "15.5"),
-        ("response", "rail", "15.5"),
-        ("resolution", "", "202.5"),
-        ("resolution", "rail", "202.5"),
+    assert [
+        (r["measure"], r["group_slug"], r["cases"], r["cases_with_date"], r["n"], r["median_days"]) for r in rows
+    ] == [
+        ("response", "", "4", "4", "4", "15.5"),
+        ("response", "rail", "4", "4", "4", "15.5"),
+        ("resolution", "", "4", "2", "2", "202.5"),
+        ("resolution", "rail", "4", "2", "2", "202.5"),
     ]
     recent = squash(get(client, reverse("incidents:insights") + "?year_from=2020").text)
     assert "What 6 published cases show as a whole." in recent
