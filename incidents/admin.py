@@ -326,13 +326,16 @@ class IncidentAdmin(SimpleHistoryAdmin):
     def save_formset(self, request, form, formset, change):
         for inline_form in formset.forms:
             inline_form.instance._history_user = request.user
+            if formset.can_delete and formset._should_delete_form(inline_form):
+                # Told apart from the rows deleted with their case, which a restore brings back.
+                inline_form.instance._change_reason = workflow.REMOVED_REASON
         super().save_formset(request, form, formset, change)
 
     def delete_model(self, request, obj):
-        if obj.status != Status.DRAFT:
-            raise PermissionDenied(gettext("Only a draft can be deleted; retract a published case instead."))
-        obj._history_user = request.user
-        super().delete_model(request, obj)
+        try:
+            workflow.delete_case(obj, request.user)
+        except workflow.WorkflowError as error:
+            raise PermissionDenied(str(error)) from error
 
     def delete_queryset(self, request, queryset):
         # One by one, so that each case and its rows leave a deletion record in the history.

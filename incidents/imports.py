@@ -507,10 +507,7 @@ def _row_values(row, kind):
     return tuple(getattr(row, row._meta.get_field(name).attname) for name in ROW_FIELDS[kind] if name != "source")
 
 
-def _sync_rows(case, kind, built, source_ids, user, reason):
-    """Make the case's rows of `kind` match `built`, in order; returns (changed, ids in order)."""
-    model = ROW_MODELS[kind]
-    existing = list(model.objects.filter(incident=case).order_by(*model._meta.ordering))
+def _wanted_sources(built, source_ids):
     wanted_sources = []
     for index, (_row, source_index) in enumerate(built):
         if source_index is not None and source_index >= len(source_ids):
@@ -518,12 +515,32 @@ def _sync_rows(case, kind, built, source_ids, user, reason):
                 [_("costs[%(index)s].source: there is no source %(n)s.") % {"index": index, "n": source_index}]
             )
         wanted_sources.append(source_ids[source_index] if source_index is not None else None)
-    identical = len(existing) == len(built) and all(
+    return wanted_sources
+
+
+def _existing_rows(case, kind):
+    if case._state.adding:
+        return []
+    model = ROW_MODELS[kind]
+    return list(model.objects.filter(incident=case).order_by(*model._meta.ordering))
+
+
+def _rows_identical(case, kind, built, source_ids):
+    existing = _existing_rows(case, kind)
+    try:
+        wanted_sources = _wanted_sources(built, source_ids)
+    except RowError:
+        return False  # sources are being rewritten: _sync_rows checks the indexes against the new ones
+    return len(existing) == len(built) and all(
         _row_values(old, kind) == _row_values(new, kind) and (kind != "costs" or old.source_id == source_id)
         for old, (new, _index), source_id in zip(existing, built, wanted_sources, strict=True)
     )
-    if identical:
-        return False, [row.pk for row in existing]
+
+
+def _sync_rows(case, kind, built, source_ids, user, reason):
+    """Make the case's rows of `kind` match `built`, in order; returns their ids in order."""
+    existing = _existing_rows(case, kind)
+    wanted_sources = _wanted_sources(built, source_ids)
     saved = []
     for index, ((row, _source_index), source_id) in enumerate(zip(built, wanted_sources, strict=True)):
         target = existing[index] if index < len(existing) else None
@@ -543,7 +560,7 @@ def _sync_rows(case, kind, built, source_ids, user, reason):
     for leftover in existing[len(built) :]:
         leftover._history_user, leftover._change_reason = user, reason
         leftover.delete()
-    return True, [row.pk for row in saved]
+    return [row.pk for row in saved]
 
 
 class CaseImporter:
@@ -729,30 +746,32 @@ class CaseImporter:
             for f in Incident._meta.concrete_fields
             if f.editable and f.name not in ("updated_at", "created_at")
         )
+        current_sources = [] if adding else list(case.sources.order_by("position", "published_on", "id"))
+        source_ids = [source.pk for source in current_sources]
+        rows_changed = {kind for kind in lists if not _rows_identical(case, kind, lists[kind], source_ids)}
+        if "sources" in rows_changed and "costs" in lists:
+            rows_changed.add("costs")  # their source indexes point to rewritten rows
+        m2m_changed = {
+            name: ids
+            for name, ids in wanted_m2m.items()
+            if adding or set(getattr(case, name).values_list("pk", flat=True)) != ids
+        }
+        if not (fields_changed or rows_changed or m2m_changed):
+            return "unchanged"
+        # The case's record first, then its rows: they belong to this new version.
         case._history_user, case._change_reason = self.user, self.reason
-        if fields_changed:
-            case.save(force_insert=adding)
-        changed = fields_changed
-        source_ids = list(case.sources.order_by("position", "published_on", "id").values_list("pk", flat=True))
+        case.save(force_insert=adding)
         for kind in ("sources", "timeline", "costs"):
-            if kind in lists:
-                rows_changed, ids = _sync_rows(case, kind, lists[kind], source_ids, self.user, self.reason)
-                changed |= rows_changed
+            if kind in rows_changed:
+                ids = _sync_rows(case, kind, lists[kind], source_ids, self.user, self.reason)
                 if kind == "sources":
                     source_ids = ids
         case.skip_history_when_saving = True
         try:
-            for name, ids in wanted_m2m.items():
-                manager = getattr(case, name)
-                if set(manager.values_list("pk", flat=True)) != ids:
-                    manager.set(ids)
-                    changed = True
+            for name, ids in m2m_changed.items():
+                getattr(case, name).set(ids)
         finally:
             del case.skip_history_when_saving
-        if not changed:
-            return "unchanged"
-        if not fields_changed:
-            case.save()  # the case's own record of a change to its rows or m2m
         finish_history_record(case)
         return "created" if adding else "updated"
 

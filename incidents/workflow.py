@@ -1,18 +1,22 @@
 """The editorial workflow: who may do what to a case, and the history that lets editors undo it.
 
 Every change goes through `Model.save()` or `delete()` so that django-simple-history records it
-(`QuerySet.update()` would not). One admin save makes exactly one historical record of the case,
-dated after its inlines were saved: a version of a case is that record (fields, harm types and lesson
-themes) together with its sources, timeline, costs, images and corrections as they stood at that date.
+(`QuerySet.update()` would not). One admin save makes exactly one historical record of the case, written
+before its inlines are saved and completed after them (harm types, lesson themes). A version of a case is
+that record together with its sources, timeline, costs, images and corrections as they stood just before
+the case's next record: the same reading as the public revision page (incidents/citations.py). Code that
+changes rows therefore saves the case first, then the rows.
 """
 
 from __future__ import annotations
 
+import datetime
 import difflib
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -172,6 +176,18 @@ def merge(case, target, user, *, sources=(), timeline=(), costs=()):
     if not can_merge(user):
         raise WorkflowError(_("Only a chief editor can merge cases."))
     check_merge(case, target)
+    # The cases' records come first: the moved rows then belong to these new versions.
+    for earlier in Incident.objects.filter(merged_into=case):
+        earlier.merged_into = target  # cases already merged into `case` now lead straight to `target`
+        _record(earlier, user, gettext("Merged into %(ref)s") % {"ref": target.reference})
+        earlier.save()
+    case.status = Status.MERGED
+    case.merged_into = target
+    case.featured = False
+    _record(case, user, gettext("Merged into %(ref)s") % {"ref": target.reference})
+    case.save()
+    _record(target, user, gettext("%(ref)s merged into this case") % {"ref": case.reference})
+    target.save()
     moved_sources = {s.pk for s in sources}
     for kind, rows in (("sources", sources), ("timeline", timeline), ("costs", costs)):
         highest = getattr(target, kind).order_by("-position").values_list("position", flat=True).first()
@@ -191,29 +207,23 @@ def merge(case, target, user, *, sources=(), timeline=(), costs=()):
         cost.source = None
         cost._history_user = user
         cost.save()
-    # Cases already merged into `case` now redirect straight to `target`.
-    for earlier in Incident.objects.filter(merged_into=case):
-        earlier.merged_into = target
-        _record(earlier, user, gettext("Merged into %(ref)s") % {"ref": target.reference})
-        earlier.save()
-    case.status = Status.MERGED
-    case.merged_into = target
-    case.featured = False
-    _record(case, user, gettext("Merged into %(ref)s") % {"ref": target.reference})
-    case.save()
-    _record(target, user, gettext("%(ref)s merged into this case") % {"ref": case.reference})
-    target.save()
+    finish_history_record(case)
+    finish_history_record(target)
     return target
 
 
 # History ---------------------------------------------------------------------------------------------
 
 
-def finish_history_record(incident):
-    """Bring the case's latest historical record up to date after its inlines and m2m were saved.
+CASCADE_REASON = "Deleted with its case"
+REMOVED_REASON = "Removed from its case"
 
-    The admin saves a case before its inlines; this moves the record's date after them and copies the
-    final harm types, lesson themes and derived values, so the record describes the whole save.
+
+def finish_history_record(incident):
+    """Complete the case's latest historical record once its inlines and m2m are saved.
+
+    The admin saves a case before its inlines and harm types; this copies the final harm types, lesson
+    themes and derived values (headline cost) into that record, instead of one record per m2m signal.
     """
     record = incident.history.order_by("-history_date", "-history_id").first()
     if record is None:
@@ -221,7 +231,6 @@ def finish_history_record(incident):
     fresh = Incident.objects.get(pk=incident.pk)
     for tracked in type(record).tracked_fields:
         setattr(record, tracked.attname, getattr(fresh, tracked.attname))
-    record.history_date = timezone.now()
     record.save()
     for name, _model in M2M_FIELDS:
         model_field = Incident._meta.get_field(name)
@@ -259,11 +268,27 @@ def _sort_key(model):
     return lambda row: tuple((getattr(row, n) is None, getattr(row, n) or 0) for n in names) + (row.pk,)
 
 
-def inline_records(model, incident_id, at, *, deleted_after=None):
+def version_end(record):
+    """The moment a version stops standing: just before the case's next record, or now."""
+    following = (
+        type(record)
+        .objects.filter(id=record.id)
+        .filter(
+            Q(history_date__gt=record.history_date)
+            | Q(history_date=record.history_date, history_id__gt=record.history_id)
+        )
+        .order_by("history_date", "history_id")
+        .values_list("history_date", flat=True)
+        .first()
+    )
+    return following - datetime.timedelta(microseconds=1) if following else timezone.now()
+
+
+def inline_records(model, incident_id, at, *, deleted_with_case_at=None):
     """Historical records of the rows belonging to the case at date `at`, latest record per row.
 
-    A row whose last record is a deletion is left out, unless that deletion came after
-    `deleted_after` (the rows deleted along with the case itself).
+    A row whose last record is a deletion is left out, unless it was deleted along with the case
+    (`deleted_with_case_at` is the date of the case's deletion record).
     """
     history = model.history.model
     ever_here = history.objects.filter(incident_id=incident_id).values("id")
@@ -274,13 +299,23 @@ def inline_records(model, incident_id, at, *, deleted_after=None):
     for record in latest.values():
         if record.incident_id != incident_id:
             continue
-        if record.history_type == "-" and (deleted_after is None or record.history_date <= deleted_after):
+        if record.history_type == "-" and not _deleted_with_case(record, deleted_with_case_at):
             continue
         kept.append(record)
     return kept
 
 
-def version(record, *, inline_date=None, deleted_after=None):
+def _deleted_with_case(record, case_deleted_at):
+    """A row's deletion that belongs to the deletion of its case (tagged by `delete_case`, or a cascade)."""
+    if case_deleted_at is None:
+        return False
+    if record.history_change_reason == CASCADE_REASON:
+        return True
+    # Deleted by a cascade outside the admin (the shell): untagged, in the same second as the case.
+    return not record.history_change_reason and case_deleted_at - record.history_date < datetime.timedelta(seconds=1)
+
+
+def version(record, *, deleted_with_case_at=None):
     """The version of a case at historical record `record`."""
     fields = {f.attname: getattr(record, f.attname) for f in type(record).tracked_fields}
     m2m = {}
@@ -288,11 +323,9 @@ def version(record, *, inline_date=None, deleted_after=None):
         target_name = Incident._meta.get_field(name).m2m_reverse_field_name()
         m2m[name] = sorted(getattr(record, name).values_list(f"{target_name}_id", flat=True))
     inlines = {}
+    end = record.history_date if deleted_with_case_at else version_end(record)
     for kind, model, _label in INLINES:
-        rows = [
-            r.instance
-            for r in inline_records(model, record.id, inline_date or record.history_date, deleted_after=deleted_after)
-        ]
+        rows = [r.instance for r in inline_records(model, record.id, end, deleted_with_case_at=deleted_with_case_at)]
         inlines[kind] = sorted(rows, key=_sort_key(model))
     return Version(record=record, fields=fields, m2m=m2m, inlines=inlines)
 
@@ -467,17 +500,34 @@ def restore_version(record, user):
         incident.full_clean(exclude=["slug"])
     except ValidationError as error:
         raise WorkflowError(" ".join(error.messages)) from error
-    _restore_rows(incident, target_version, user, reason)
     _record(incident, user, reason)
-    incident.save()
+    incident.save()  # the restore's record first; the rows restored after it belong to it
+    _restore_rows(incident, target_version, user, reason)
+    _set_m2m(incident, target_version)
+    finish_history_record(incident)
+    return incident
+
+
+def _set_m2m(incident, target_version):
     incident.skip_history_when_saving = True
     try:
         for name, model in M2M_FIELDS:
             getattr(incident, name).set(model.objects.filter(pk__in=target_version.m2m[name]))
     finally:
         del incident.skip_history_when_saving
-    finish_history_record(incident)
-    return incident
+
+
+@transaction.atomic
+def delete_case(incident, user):
+    """Delete a draft and its rows, each row's deletion tagged so that `restore_deleted` brings it back."""
+    if incident.status != Status.DRAFT:
+        raise WorkflowError(_("Only a draft can be deleted; retract a published case instead."))
+    for _kind, model, _label in reversed(INLINES):
+        for row in model.objects.filter(incident=incident):
+            row._history_user, row._change_reason = user, CASCADE_REASON
+            row.delete()
+    incident._history_user = user
+    incident.delete()
 
 
 def deleted_cases():
@@ -499,39 +549,33 @@ def deleted_cases():
 
 @transaction.atomic
 def restore_deleted(deletion_record, user):
-    """Bring back a deleted case, as a draft, with the inline rows that were deleted along with it."""
+    """Bring back a deleted case, as a draft, with the rows that were deleted along with it."""
     history = Incident.history.model
     if deletion_record.history_type != "-":
         raise WorkflowError(_("That record is not a deletion."))
     if Incident.objects.filter(pk=deletion_record.id).exists():
         raise WorkflowError(_("%(ref)s exists: it was restored already.") % {"ref": f"SC-{deletion_record.id:04d}"})
+    target_version = version(deletion_record, deleted_with_case_at=deletion_record.history_date)
     last_save = (
-        history.objects.filter(id=deletion_record.id, history_date__lt=deletion_record.history_date)
+        history.objects.filter(id=deletion_record.id, history_date__lte=deletion_record.history_date)
         .exclude(history_type="-")
         .order_by("-history_date", "-history_id")
         .first()
     )
-    target_version = version(
-        deletion_record,
-        deleted_after=last_save.history_date if last_save else None,
-    )
     if last_save:
-        target_version.m2m = version(last_save).m2m
+        target_version.m2m = version(last_save).m2m  # a deletion record's own m2m rows are empty
     if not Company.objects.filter(pk=target_version.fields["company_id"]).exists():
         raise WorkflowError(_("The company of that case was deleted; restore or recreate it first."))
     incident = Incident(**{f.attname: target_version.fields[f.attname] for f in history.tracked_fields})
     incident.status = Status.DRAFT
     incident.published_at = incident.retracted_at = incident.merged_into_id = None
     incident.featured = False
-    reason = gettext("Restored after deletion")
-    _record(incident, user, reason)
-    incident.skip_history_when_saving = True
-    try:
-        incident.save(force_insert=True)
-        _restore_rows(incident, target_version, user, reason)
-        for name, model in M2M_FIELDS:
-            getattr(incident, name).set(model.objects.filter(pk__in=target_version.m2m[name]))
-    finally:
-        del incident.skip_history_when_saving
-    incident.save()  # the one historical record of the restore, with every row in place
+    _record(incident, user, gettext("Restored after deletion"))
+    incident.save(force_insert=True)
+    created_at = target_version.fields["created_at"]
+    Incident.objects.filter(pk=incident.pk).update(created_at=created_at)  # auto_now_add set it to now
+    incident.created_at = created_at
+    _restore_rows(incident, target_version, user, gettext("Restored after deletion"))
+    _set_m2m(incident, target_version)
+    finish_history_record(incident)
     return incident
