@@ -6,19 +6,17 @@ per-response exceptions, so that they are in one place and tested (tests/test_se
 - the embed page may be framed by any site: a view decorated with Django's ``xframe_options_exempt``
   gets ``frame-ancestors *`` in its Content-Security-Policy, like it gets no X-Frame-Options;
 - the share card, the embed and oEmbed are fetched by other sites: they get
-  ``Cross-Origin-Resource-Policy: cross-origin``; everything else ``same-origin``;
-- the admin's history page (django-simple-history) has one inline ``style`` attribute: the admin, and
-  only the admin, allows that exact attribute by its hash. Scripts are never allowed inline.
+  ``Cross-Origin-Resource-Policy: cross-origin``; everything else ``same-origin``.
+
+The admin gets the same strict policy as the public pages: Django's admin needs no inline script or style.
 """
 
 from __future__ import annotations
 
 import re
 
-from csp.constants import UNSAFE_HASHES
 from csp.middleware import CSPMiddleware
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
 
 # Paths other sites may load as resources: the share card (an <img> elsewhere), the embed (an <iframe>)
 # and oEmbed (fetched by publishing tools). Extend this list with care: it loosens CORP only.
@@ -27,9 +25,6 @@ CROSS_ORIGIN_PATHS = [
     re.compile(r"^/cases/\d+/embed/$"),
     re.compile(r"^/oembed/$"),
 ]
-
-# `style="border-top: 0"` in simple_history/object_history_list.html (the admin's "History" page).
-ADMIN_STYLE_ATTRIBUTE_HASHES = ["'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='"]
 
 
 def is_frameable(response):
@@ -41,23 +36,13 @@ def is_cross_origin_resource(request, response):
     return is_frameable(response) or any(pattern.match(request.path_info) for pattern in CROSS_ORIGIN_PATHS)
 
 
-def is_admin_path(path):
-    try:
-        return path.startswith(reverse("admin:index"))
-    except NoReverseMatch:  # a URLconf without the admin
-        return False
-
-
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
-    """django-csp's middleware, with the site's two exceptions: the embed page and the admin's styles."""
+    """django-csp's middleware, with the site's one exception: the embed page may be framed."""
 
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only=report_only)
         if is_frameable(response):
             parts.replace = {**(parts.replace or {}), "frame-ancestors": ["*"]}
-        if is_admin_path(request.path_info):
-            style_src = [*settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["style-src"], UNSAFE_HASHES]
-            parts.replace = {**(parts.replace or {}), "style-src": style_src + ADMIN_STYLE_ATTRIBUTE_HASHES}
         return parts
 
 

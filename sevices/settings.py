@@ -228,8 +228,8 @@ if PRODUCTION:
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# Content-Security-Policy (django-csp 4) on every response. incidents/security.py adds the two exceptions:
-# `frame-ancestors *` for the embed page, one hashed style attribute in the admin.
+# Content-Security-Policy (django-csp 4) on every response, the admin's included. incidents/security.py adds the
+# one exception: `frame-ancestors *` for the embed page.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [NONE],

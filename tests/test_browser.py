@@ -196,6 +196,9 @@ def test_an_editor_writes_a_case_a_chief_editor_publishes_it_and_readers_find_it
     tab.check()
     case.refresh_from_db()
     assert case.status == Status.PUBLISHED
+    page.goto(f"{base}/admin/incidents/incident/{case.pk}/history/")
+    assert page.get_by_role("heading", level=1).count() == 1
+    tab.check()
     context.clear_cookies()
 
     page.goto(f"{base}/cases/?q=wedding+dress")
