@@ -105,6 +105,18 @@ def shorten(content, width, size=FONT_SIZE):
     return content[:keep].rstrip() + "…"
 
 
+def wrap(content, width, size=FONT_SIZE):
+    """Words laid out in lines no wider than `width` (a long note in French, say)."""
+    lines, line = [], ""
+    for word in content.split():
+        candidate = f"{line} {word}".strip()
+        if line and text_width(candidate, size) > width:
+            lines.append(line)
+            candidate = word
+        line = candidate
+    return [*lines, line] if line else lines
+
+
 def svg(uid, height, title, description, body):
     return mark_safe(  # noqa: S308 - every value above went through escape()
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" viewBox="0 0 {WIDTH} {coordinate(height)}"'
@@ -326,7 +338,7 @@ def delay_boxes(uid, title, description, rows, note):
     on a log scale of days; the median and n are written at the end of each row."""
     longest = max((row["max"] or 0 for row in rows), default=0)
     maximum = next((tick for tick in DELAY_TICKS if tick >= longest and tick >= 30), longest)
-    label_width, x0, x1 = 150, 160, 500
+    label_width, x0, x1 = 165, 175, 505
     row_height, top = 30, 8
     parts = []
     axis_y = top + len(rows) * row_height + 4
@@ -423,8 +435,10 @@ def delay_boxes(uid, title, description, rows, note):
         )
         parts.append(element("g", None, "".join(group)))
         parts.append(text(x1 + 10, middle + 4, f"{days_text(row['median'])} · n = {row['n']}", font_size="12"))
-    parts.append(text(0, axis_y + 36, note, font_size="12", fill=MUTED))
-    return svg(uid, axis_y + 44, title, description, "".join(parts))
+    lines = wrap(note, WIDTH, 12)
+    for i, line in enumerate(lines):
+        parts.append(text(0, axis_y + 36 + 16 * i, line, font_size="12", fill=MUTED))
+    return svg(uid, axis_y + 28 + 16 * len(lines), title, description, "".join(parts))
 
 
 def ratio_dots(uid, title, description, points, median=None, median_label=""):

@@ -89,7 +89,7 @@ def test_delay_boxes_use_a_log_scale():
     root = parse(charts.delay_boxes("d", "Delays", "Medians.", rows, "Box: Q1 to Q3."))
     assert_accessible(root)
     box = next(r for r in root.iter(f"{SVG}rect") if r.get("fill") == charts.LIGHT_BLUE)
-    x0, x1 = 160, 500
+    x0, x1 = 175, 505
     assert float(box.get("x")) == pytest.approx(charts.delay_x(3.5, 365, x0, x1), abs=0.1)
     assert "7 days · n = 4" in texts(root)
     assert "no delay precise enough" in texts(root)
@@ -100,7 +100,7 @@ def test_delays_longer_than_the_last_tick_stay_on_the_chart():
     rows = [{"label": "Slow", "n": 2, "min": 10, "q1": 2000, "median": 5000, "q3": 7000, "max": 9000}]
     root = parse(charts.delay_boxes("d", "Delays", "Very slow.", rows, "Note."))
     right_ends = [float(line.get("x2")) for line in root.iter(f"{SVG}line")]
-    assert max(right_ends) <= 500
+    assert max(right_ends) <= 505
 
 
 def test_ratio_dots_link_each_case_and_mark_the_median():
@@ -142,6 +142,14 @@ def test_numbers_are_written_for_people():
     assert charts.ratio_text(0.5) == "×0.5"
     with translation.override("fr"):
         assert charts.number(15.5) == "15,5"
+
+
+def test_long_notes_wrap_inside_the_chart():
+    note = "Boîte : moitié centrale (Q1 à Q3). Barre : médiane. Moustache : du plus court au plus long. " * 2
+    lines = charts.wrap(note, charts.WIDTH, 12)
+    assert len(lines) > 1
+    assert " ".join(lines) == note.strip()
+    assert all(charts.text_width(line, 12) <= charts.WIDTH for line in lines)
 
 
 def test_long_labels_are_shortened_not_overflowing():
