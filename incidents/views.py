@@ -231,19 +231,20 @@ def round_significant(value, digits=2):
 
 
 def related_cases(case, limit=4):
-    """Other cases of the same company first, then cases sharing a harm in the same sector: two queries."""
+    """Other cases of the same company first, then cases sharing a harm in the same sector.
+
+    Always two queries, however many cases the company has, so the page's query count is fixed.
+    """
     base = Incident.objects.published().exclude(pk=case.pk).select_related("company__sector")
     same_company = list(base.filter(company_id=case.company_id).newest()[:limit])
-    if len(same_company) >= limit:
-        return same_company
     harm_ids = [h.pk for h in case.harm_types.all()]
     similar = (
         base.exclude(company_id=case.company_id)
         .filter(company__sector_id=case.company.sector_id)
         .annotate(shared=Count("harm_types", filter=Q(harm_types__in=harm_ids)))
-        .order_by("-shared", "-published_at", "-id")[: limit - len(same_company)]
+        .order_by("-shared", "-published_at", "-id")[:limit]
     )
-    return same_company + list(similar)
+    return (same_company + list(similar))[:limit]
 
 
 @require_GET
