@@ -526,6 +526,115 @@ def ratio_dots(uid, title, description, points, median=None, median_label=""):
     return svg(uid, axis_y + 26, title, description, "".join(parts))
 
 
+def ratio_histogram(uid, title, description, ratios, median=None, median_label="", per_decade=4):
+    """Many ratios in ONE currency: how many cases fall in each quarter of a decade, on the same log scale
+    as `ratio_dots`, with the ×1 line and the median line. Counts are written above the bars."""
+    low = min(math.floor(math.log10(min(ratios))), 0)
+    high = max(math.ceil(math.log10(max(ratios))), 1)
+    bins = {}
+    for value in ratios:
+        index = min(math.floor(math.log10(value) * per_decade), high * per_decade - 1)
+        bins[index] = bins.get(index, 0) + 1
+    left, right, top, plot_height = 40, 24, 34, 160
+    bottom = top + plot_height
+
+    def x(value):
+        return left + (math.log10(value) - low) / (high - low) * (WIDTH - left - right)
+
+    tallest = max(bins.values())
+    parts = []
+    for decade in range(low, high + 1):
+        position = x(10**decade)
+        parts.append(
+            element(
+                "line",
+                {
+                    "x1": coordinate(position),
+                    "x2": coordinate(position),
+                    "y1": str(top - 4),
+                    "y2": coordinate(bottom),
+                    "stroke": GRID,
+                },
+            )
+        )
+        parts.append(
+            text(position, bottom + 16, ratio_text(10**decade), text_anchor="middle", font_size="12", fill=MUTED)
+        )
+    for index, count in sorted(bins.items()):
+        start, end = x(10 ** (index / per_decade)), x(10 ** ((index + 1) / per_decade))
+        bin_label = f"{ratio_text(10 ** (index / per_decade))} – {ratio_text(10 ** ((index + 1) / per_decade))}"
+        height = count / tallest * plot_height
+        parts.append(
+            element(
+                "rect",
+                {
+                    "x": coordinate(start + 1),
+                    "y": coordinate(bottom - height),
+                    "width": coordinate(end - start - 2),
+                    "height": coordinate(height),
+                    "fill": BLUE,
+                },
+                tooltip(bin_label + f": {count}"),
+            )
+        )
+        parts.append(text((start + end) / 2, bottom - height - 4, number(count), text_anchor="middle", font_size="11"))
+    same = x(1)
+    parts.append(
+        element(
+            "line",
+            {
+                "x1": coordinate(same),
+                "x2": coordinate(same),
+                "y1": str(top - 4),
+                "y2": coordinate(bottom),
+                "stroke": INK,
+                "stroke-width": "1.5",
+                "stroke-dasharray": "4 3",
+            },
+        )
+    )
+    parts.append(text(same, top - 10, _("same cost"), text_anchor="middle", font_size="12", fill=MUTED))
+    if median:
+        position = x(median)
+        parts.append(
+            element(
+                "line",
+                {
+                    "x1": coordinate(position),
+                    "x2": coordinate(position),
+                    "y1": str(top - 4),
+                    "y2": coordinate(bottom),
+                    "stroke": ACCENT,
+                    "stroke-width": "2",
+                },
+            )
+        )
+        anchor = "end" if position > WIDTH / 2 else "start"
+        parts.append(
+            text(
+                position + (-4 if anchor == "end" else 4),
+                top - 10,
+                median_label,
+                text_anchor=anchor,
+                font_size="12",
+                fill=ACCENT,
+            )
+        )
+    parts.append(
+        element(
+            "line",
+            {
+                "x1": str(left),
+                "x2": str(WIDTH - right),
+                "y1": coordinate(bottom),
+                "y2": coordinate(bottom),
+                "stroke": INK,
+            },
+        )
+    )
+    return svg(uid, bottom + 26, title, description, "".join(parts))
+
+
 def horizontal_bars(uid, title, description, rows):
     """A bar per row (label, value, note), longest first as given, value written at the end of the bar."""
     label_width, x0, x1 = 170, 180, 470

@@ -23,6 +23,10 @@ from incidents.text import describe_delay, format_money
 
 # The chart shows this many sectors; the others are grouped as "Other sectors" (the CSV has them all).
 MAX_SERIES = 7
+# Up to this many cases in a currency, the ratio chart names each one; beyond, it becomes a histogram and
+# the table lists the highest and lowest ratios (the CSV has every case).
+MAX_NAMED_DOTS = 40
+EXTREMES = 10
 SECTIONS = [
     ("cases-per-year", gettext_lazy("Cases per year")),
     ("apology", gettext_lazy("Apologies")),
@@ -237,13 +241,19 @@ def price_charts(price, uid_prefix, own_currencies=None, wider_currencies=None, 
         summary = own_currencies.get(currency) or stats.empty_distribution()
         median = summary["median"]
         title = _("Bad buzz ÷ remedy, cases costed in %(currency)s") % {"currency": currency}
-        description = ngettext(
-            "Dot chart on a logarithmic scale: %(n)s case costed in %(currency)s, its bad-buzz estimate "
-            "divided by the cost of the remedy.",
-            "Dot chart on a logarithmic scale: %(n)s cases costed in %(currency)s, each case's bad-buzz "
-            "estimate divided by the cost of the remedy.",
-            len(points),
-        ) % {"n": len(points), "currency": currency}
+        if len(points) > MAX_NAMED_DOTS:
+            description = _(
+                "Histogram on a logarithmic scale: %(n)s cases costed in %(currency)s, each case's bad-buzz "
+                "estimate divided by the cost of the remedy, counted by quarter of a tenfold step."
+            ) % {"n": len(points), "currency": currency}
+        else:
+            description = ngettext(
+                "Dot chart on a logarithmic scale: %(n)s case costed in %(currency)s, its bad-buzz estimate "
+                "divided by the cost of the remedy.",
+                "Dot chart on a logarithmic scale: %(n)s cases costed in %(currency)s, each case's bad-buzz "
+                "estimate divided by the cost of the remedy.",
+                len(points),
+            ) % {"n": len(points), "currency": currency}
         if median is not None:
             description += " " + _("Median: %(median)s. Highest: %(top)s (%(case)s).") % {
                 "median": charts.ratio_text(median),
@@ -252,6 +262,21 @@ def price_charts(price, uid_prefix, own_currencies=None, wider_currencies=None, 
             }
         uid = f"{uid_prefix}-{currency.lower()}"
         wider = (wider_currencies or {}).get(currency)
+        median_label = _("median %(ratio)s") % {"ratio": charts.ratio_text(median)} if median else ""
+        listed, note = points, ""
+        if len(points) > MAX_NAMED_DOTS:
+            drawing = charts.ratio_histogram(
+                uid, title, description, [p["ratio"] for p in points], median=median, median_label=median_label
+            )
+            listed = points[:EXTREMES] + points[-EXTREMES:]
+            note = _("The %(n)s highest and %(n)s lowest ratios of %(total)s; the CSV has every case.") % {
+                "n": EXTREMES,
+                "total": len(points),
+            }
+        else:
+            drawing = charts.ratio_dots(
+                uid, title, description, price_point_rows(points), median=median, median_label=median_label
+            )
         result.append(
             {
                 "id": uid,
@@ -262,16 +287,11 @@ def price_charts(price, uid_prefix, own_currencies=None, wider_currencies=None, 
                 "wider": wider,
                 "wider_label": wider_label,
                 "description": description,
-                "svg": charts.ratio_dots(
-                    uid,
-                    title,
-                    description,
-                    price_point_rows(points),
-                    median=median,
-                    median_label=_("median %(ratio)s") % {"ratio": charts.ratio_text(median)} if median else "",
-                ),
+                "svg": drawing,
+                "note": note,
                 "table": {
-                    "caption": _("Cases costed in %(currency)s") % {"currency": currency},
+                    "caption": _("Cases costed in %(currency)s") % {"currency": currency}
+                    + (f" ({note})" if note else ""),
                     "head": head(
                         _("Case"), _("Company"), _("Bad buzz"), _("Remedy"), _("Bad buzz ÷ remedy"), text_columns=2
                     ),
@@ -283,7 +303,7 @@ def price_charts(price, uid_prefix, own_currencies=None, wider_currencies=None, 
                             cell(format_money(round(p["remedy"]), currency), numeric=True),
                             cell(charts.ratio_text(p["ratio"]), numeric=True),
                         ]
-                        for p in points
+                        for p in listed
                     ],
                 },
             }

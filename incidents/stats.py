@@ -19,12 +19,10 @@ from django.db.models import (
     Avg,
     CharField,
     Count,
-    Exists,
     F,
     FloatField,
     Max,
     Min,
-    OuterRef,
     Q,
     Value,
 )
@@ -248,8 +246,9 @@ def case_summary(queryset, scopes=None, groups=None):
     `scopes` maps a name to a Q narrowing the queryset (e.g. {"company": Q(company=c), "sector": Q()});
     each figure is then named "<scope>_<figure>". With `groups`, one row per group (no scopes).
     """
-    bad_buzz = Exists(CostEstimate.objects.filter(incident=OuterRef("pk"), kind=CostKind.BAD_BUZZ))
-    turning = Exists(TimelineEvent.objects.filter(incident=OuterRef("pk"), is_turning_point=True))
+    # Semi-joins on uncorrelated subqueries: computed once per query, not once per case.
+    bad_buzz = Q(pk__in=CostEstimate.objects.filter(kind=CostKind.BAD_BUZZ).values("incident_id"))
+    turning = Q(pk__in=TimelineEvent.objects.filter(is_turning_point=True).values("incident_id"))
 
     def figures(scope: Q):
         def n(condition=None):
@@ -264,8 +263,8 @@ def case_summary(queryset, scopes=None, groups=None):
             "precise_response": n(precise_delay("response")),
             "with_resolution": n(Q(resolution_days__isnull=False)),
             "precise_resolution": n(precise_delay("resolution")),
-            "with_bad_buzz": n(Q(bad_buzz)),
-            "with_turning_point": n(Q(turning)),
+            "with_bad_buzz": n(bad_buzz),
+            "with_turning_point": n(turning),
             "recoveries": n(recovery()),
         }
 
@@ -282,6 +281,28 @@ def case_summary(queryset, scopes=None, groups=None):
         name: {key.removeprefix(f"{name}_"): value for key, value in result.items() if key.startswith(f"{name}_")}
         for name in scopes
     }
+
+
+def total_of(groups):
+    """The summary of all cases from the summaries of disjoint groups (every case has one sector)."""
+    total = {key: sum(group[key] for group in groups) for key in SUMMARY_COUNTS}
+    weighted = sum(level * total[f"apology_{level}"] for level in APOLOGY_LEVELS)
+    total["apology_mean"] = weighted / total["cases"] if total["cases"] else None
+    return total
+
+
+SUMMARY_COUNTS = [
+    "cases",
+    *(f"apology_{level}" for level in APOLOGY_LEVELS),
+    "dated",
+    "with_response",
+    "precise_response",
+    "with_resolution",
+    "precise_resolution",
+    "with_bad_buzz",
+    "with_turning_point",
+    "recoveries",
+]
 
 
 def apology_counts(summary):
@@ -414,7 +435,8 @@ SECTOR = {"slug": "company__sector__slug", "name": "company__sector__name"}
 
 def catalogue_insights(queryset):
     """Every figure of /insights/ for a set of published cases (the catalogue's filters applied)."""
-    summary = case_summary(queryset)["all"]
+    sectors = sorted(case_summary(queryset, groups=SECTOR), key=lambda row: (-row["cases"], row["name"]))
+    summary = total_of(sectors)
     years = (
         queryset.order_by()
         .values(year=ExtractYear("occurred_on"), g_slug=F("company__sector__slug"), g_name=F("company__sector__name"))
@@ -425,7 +447,7 @@ def catalogue_insights(queryset):
     return {
         "summary": summary,
         "years": [_ungroup(row) for row in years if row["year"] is not None],
-        "sectors": sorted(case_summary(queryset, groups=SECTOR), key=lambda row: (-row["cases"], row["name"])),
+        "sectors": sectors,
         "response": {
             "all": (delay_distribution(queryset, "response") or [empty_distribution()])[0],
             "sectors": delay_distribution(queryset, "response", SECTOR),

@@ -121,6 +121,17 @@ def test_ratio_dots_link_each_case_and_mark_the_median():
     assert dots[1] < same < dots[0]  # a ratio below 1 sits left of "same cost"
 
 
+def test_ratio_histogram_for_many_cases():
+    ratios = [0.5] + [40.0] * 30 + [90.0] * 10 + [5000.0]
+    root = parse(charts.ratio_histogram("rh", "Ratios", "Many cases.", ratios, median=40, median_label="median ×40"))
+    assert_accessible(root)
+    bars = [r for r in root.iter(f"{SVG}rect")]
+    counts = sorted(int(t.text) for t in root.iter(f"{SVG}text") if t.text.isdigit())
+    assert counts == [1, 1, 10, 30]  # ×0.5, ×5,000, then 90 and 40 in their quarter-decade bins
+    assert len(bars) == 4
+    assert {"×1", "×10,000", "median ×40", "same cost"} <= set(texts(root))
+
+
 def test_horizontal_bars():
     rows = [{"label": "Social media", "value": 4, "note": "4 events"}, {"label": "Court", "value": 1, "note": "1"}]
     root = parse(charts.horizontal_bars("h", "Channels", "Bars.", rows))

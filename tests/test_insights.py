@@ -365,3 +365,17 @@ def test_hostile_query_strings_get_a_page(client, data, query):
     response = client.get(reverse("incidents:insights") + query)
     assert response.status_code == 200
     assert client.get(reverse("incidents:insights_csv", kwargs={"chart": "apology"}) + query).status_code == 200
+
+
+def test_many_costed_cases_make_a_histogram_and_a_table_of_extremes(client):
+    company = factories.company(name="Bigco", slug="bigco")
+    for i in range(45):
+        case = factories.incident(company=company, title=f"Costed case {i}")
+        factories.cost(case, str(1000 * (i + 1)), "EUR", CostKind.BAD_BUZZ)
+        factories.cost(case, "100", "EUR", CostKind.REMEDY)
+    html = squash(get(client, reverse("incidents:insights")).text)
+    section = html.split('id="price-of-not-apologising"')[1].split('id="turning-points"')[0]
+    assert "Histogram on a logarithmic scale: 45 cases costed in EUR" in section
+    assert "The 10 highest and 10 lowest ratios of 45; the CSV has every case." in section
+    assert section.count("Costed case") == 20 + 1  # the table's rows, and the highest case in the description
+    assert len(csv_rows(client, "price-of-not-apologising")) == 45

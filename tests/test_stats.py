@@ -51,6 +51,14 @@ def test_summary_counts_only_published_cases(data):
     assert summary["recoveries"] == 2
 
 
+def test_the_total_is_the_sum_of_the_sectors(data):
+    sectors = stats.case_summary(published(), groups=stats.SECTOR)
+    total = stats.total_of(sectors)
+    overall = stats.case_summary(published())["all"]
+    assert {key: total[key] for key in stats.SUMMARY_COUNTS} == {key: overall[key] for key in stats.SUMMARY_COUNTS}
+    assert total["apology_mean"] == pytest.approx(overall["apology_mean"])
+
+
 def test_precision_rule(data):
     c = data["cases"]
     precise = set(published().filter(stats.precise_delay("response")).values_list("pk", flat=True))
