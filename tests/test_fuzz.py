@@ -313,7 +313,13 @@ def test_payloads_in_every_field_an_editor_fills_execute_nowhere(client, payload
         lessons=[lesson],
         sources=0,
     )
-    factories.source(incident=case, title=f"Source {payload}", publisher=payload, url="javascript:alert(1)")
+    factories.source(
+        incident=case,
+        title=f"Source {payload}",
+        publisher=payload,
+        url="javascript:alert(1)",
+        archive_url=" JavaScript:alert(2)",
+    )
     factories.source(incident=case, title="Plain", url=f"https://example.org/?q={quote(payload)}")
     factories.event(case, description=payload)
     factories.cost(case, "1000", note=payload) if hasattr(case.costs.model, "note") else factories.cost(case, "1000")
