@@ -257,3 +257,19 @@ def test_downloads_run_a_fixed_number_of_queries(client, path):
         text = b"".join(client.get(path, {"harm": harm.slug}).streaming_content).decode()
     assert text.count("Case number") == 30
     assert len(one) == len(many), (len(one), len(many))
+
+
+def test_download_rows_are_exactly_the_shared_generators_rows(client, catalogue, monkeypatch):
+    """The downloads fetch in their own chunks; what they write is what imports.iter_rows() gives."""
+    from incidents import imports, opendata
+    from incidents.models import Incident
+
+    monkeypatch.setattr(opendata, "EXPORT_CHUNK_SIZE", 2)
+    lesson, harm = factories.lesson(), factories.harm_type()
+    for i in range(4):
+        case = factories.incident(company=catalogue["edf"].company, harm_types=[harm], lessons=[lesson], sources=2)
+        factories.cost(case, str(1000 + i), source=case.sources.first())
+        factories.event(case, description=f"Event {i}", channel="press", is_turning_point=bool(i % 2))
+    text = streamed_text(client.get("/data/cases.json"))
+    expected = list(imports.iter_rows(Incident.objects.published(), base_url="http://testserver/"))
+    assert json.loads(text) == json.loads(json.dumps(expected))
