@@ -1,9 +1,13 @@
 """Whole-page caching for anonymous readers, kept correct by a catalogue generation number.
 
-A cached page's key holds the catalogue generation, the active language, the scheme, host, full path and
-query string. Any save or delete of catalogue data bumps the generation, so every page is rebuilt on its
-next request: an edit, a publication, a merge or a retraction shows at once, on every app server that
-shares the cache (Redis in production). Old entries are never read again and expire on their own.
+A cached page's key holds the active language, the scheme, host, full path and query string; the entry
+holds the catalogue generation it was built at, and is only served while that is still the current one.
+Any save or delete of catalogue data bumps the generation, so every page is rebuilt on its next request:
+an edit, a publication, a merge or a retraction shows at once, on every app server that shares the cache
+(Redis in production). A stale entry is replaced by the next request for its URL, or expires.
+
+Also here: the Redis cache backend the settings use, the list paginator (cached count, deferred join)
+and the cached facet counts.
 
 Never cached: anything but GET, the admin, requests carrying a session or messages cookie
 (logged-in editors always see fresh pages), responses that are not 200, 301 or 404, streamed
@@ -16,6 +20,8 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
 from django.core.paginator import Paginator
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import translation
@@ -23,7 +29,8 @@ from django.utils.cache import get_conditional_response, has_vary_header
 from django.utils.functional import cached_property
 from django.utils.http import parse_http_date_safe
 
-from incidents.stats import bump_generation, catalogue_generation
+# incidents.stats imports the models: read lazily, this module is also the cache backend settings load.
+GENERATION_KEY = "catalogue:generation"  # incidents.stats.GENERATION_KEY
 
 CACHEABLE_STATUS = {200, 301, 404}
 # Models whose rows never show on a public page.
@@ -31,6 +38,18 @@ PRIVATE_MODELS = {"tip"}
 
 
 # The generation lives in incidents.stats (one counter for the whole site); this module wires the signals.
+
+
+def catalogue_generation():
+    from incidents import stats
+
+    return stats.catalogue_generation()
+
+
+def bump_generation():
+    from incidents import stats
+
+    stats.bump_generation()
 
 
 def _is_catalogue_model(sender):
@@ -58,10 +77,10 @@ def connect_signals():
 # The middleware ------------------------------------------------------------------------------------
 
 
-def page_cache_key(request, generation):
+def page_cache_key(request):
     url = request.build_absolute_uri()
     digest = hashlib.blake2b(url.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-    return f"page:{generation}:{translation.get_language()}:{digest}"
+    return f"page:{translation.get_language()}:{digest}"
 
 
 def request_is_cacheable(request):
@@ -96,9 +115,13 @@ class PageCacheMiddleware:
     def __call__(self, request):
         if not self.enabled or not request_is_cacheable(request):
             return self.get_response(request)
-        key = page_cache_key(request, catalogue_generation())
-        cached = cache.get(key)
-        if cached is not None:
+        key = page_cache_key(request)
+        # One round trip for both: the entry is (generation, response), fresh only if its generation is current.
+        found = cache.get_many([GENERATION_KEY, key])
+        generation = found.get(GENERATION_KEY) or catalogue_generation()
+        entry = found.get(key)
+        if entry is not None and entry[0] == generation:
+            cached = entry[1]
             cached["X-Page-Cache"] = "hit"
             # The view's own conditional GET (ETag, Last-Modified) still answers 304 from the cache.
             last_modified = parse_http_date_safe(cached.get("Last-Modified", ""))
@@ -107,9 +130,31 @@ class PageCacheMiddleware:
             )
         response = self.get_response(request)
         if response_is_cacheable(response) and getattr(response, "is_rendered", True):
-            cache.set(key, response, self.timeout)
+            cache.set(key, (generation, response), self.timeout)
             response["X-Page-Cache"] = "miss"
         return response
+
+
+class _OneClient(RedisCacheClient):
+    """Django builds a new redis-py client for every cache operation (a third of a millisecond each, most
+    of the cost of a cached page); one client per connection pool is enough: redis-py clients are
+    thread-safe."""
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        clients = self.__dict__.setdefault("_clients", {})
+        client = clients.get(id(pool))
+        if client is None:
+            client = clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
+class RedisCache(DjangoRedisCache):
+    """Django's Redis cache, reusing its redis-py client (settings select it when REDIS_URL is set)."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = _OneClient
 
 
 # Lists at scale ------------------------------------------------------------------------------------
@@ -134,6 +179,8 @@ class CataloguePaginator(Paginator):
 
     @cached_property
     def count(self):
+        if not hasattr(self.object_list, "query"):
+            return super().count
         key = f"count:{catalogue_generation()}:{_query_digest(self.object_list)}"
         value = cache.get(key)
         if value is None:

@@ -230,6 +230,9 @@ def round_significant(value, digits=2):
     return int(round(value / magnitude) * magnitude)
 
 
+RELATED_CANDIDATES = 200
+
+
 def related_cases(case, limit=4):
     """Other cases of the same company first, then cases sharing a harm in the same sector.
 
@@ -238,9 +241,15 @@ def related_cases(case, limit=4):
     base = Incident.objects.published().exclude(pk=case.pk).select_related("company__sector")
     same_company = list(base.filter(company_id=case.company_id).newest()[:limit])
     harm_ids = [h.pk for h in case.harm_types.all()]
-    similar = (
+    # Ranked among the sector's latest cases: ranking all of a sector's cases read thousands at 100,000 cases.
+    candidates = (
         base.exclude(company_id=case.company_id)
         .filter(company__sector_id=case.company.sector_id)
+        .newest()
+        .values("pk")[:RELATED_CANDIDATES]
+    )
+    similar = (
+        base.filter(pk__in=candidates)
         .annotate(shared=Count("harm_types", filter=Q(harm_types__in=harm_ids)))
         .order_by("-shared", "-published_at", "-id")[:limit]
     )

@@ -68,20 +68,34 @@ def queries_for(client, url):
     return len(ctx.captured_queries)
 
 
+# Queries of each page on a cold cache. Revisit when a page changes: a new number must not grow with the catalogue.
+BUDGETS = {
+    "home": 7,
+    "list": 8,
+    "list, filtered": 14,  # each filter's options are validated, also for each facet's "all but this filter"
+    "list, searched": 8,  # + 1 on PostgreSQL: the highlighted snippets of the page
+    "list, sorted": 8,
+    "case page": 13,
+    "company page": 12,
+    "sector page": 9,
+    "lesson page": 4,
+    "companies": 2,
+    "sectors": 1,
+}
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_every_public_page_runs_the_same_queries_for_1_and_for_50_cases(client, settings, page):
+def test_every_public_page_runs_a_fixed_number_of_queries_for_1_and_for_50_cases(client, settings, page):
     settings.PAGE_CACHE_ENABLED = False
+    budget = BUDGETS[page] + (1 if page == "list, searched" and connection.vendor == "postgresql" else 0)
     one = queries_for(client, PAGES[page](build(1)))
-    for model in (Source, CostEstimate, Incident, Company, Sector, HarmType, Lesson):
-        model.objects.filter(
-            **({} if model in (Source, CostEstimate, Incident) else {"slug__startswith": "budget-"})
-        ).delete()
+    for model in (Source, CostEstimate, Incident):
+        model.objects.all().delete()
+    for model in (Company, Sector, HarmType, Lesson):
+        model.objects.filter(slug__startswith="budget-").delete()
     fifty = queries_for(client, PAGES[page](build(50)))
-    if page == "case page":
-        # Related cases: one query when the company has enough other cases, a second one otherwise.
-        assert fifty <= one <= fifty + 1, f"{page}: {one} queries for 1 case, {fifty} for 50"
-    else:
-        assert one == fifty, f"{page}: {one} queries for 1 case, {fifty} for 50"
+    assert fifty == budget, f"{page}: {fifty} queries for 50 cases, budget {budget}"
+    assert one == budget, f"{page}: {one} queries for 1 case, budget {budget}"
 
 
 def test_list_counts_and_facets_are_computed_once_per_generation(client, settings, django_assert_num_queries):
@@ -220,9 +234,9 @@ def plans_for(client, url):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_public_pages_use_indexes_at_scale(client, settings):
-    """3,000 generated cases, vacuumed and analysed as autovacuum would: no sequential scan of the cases."""
+    """8,000 generated cases, vacuumed and analysed as autovacuum would: no sequential scan of the cases."""
     settings.PAGE_CACHE_ENABLED = False
-    call_command("generate_cases", count=3000, companies=200, verbosity=0)
+    call_command("generate_cases", count=8000, companies=400, verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     company = synthetic.synthetic_incidents().values_list("company__slug", flat=True).first()
@@ -238,10 +252,15 @@ def test_public_pages_use_indexes_at_scale(client, settings):
         case.get_absolute_url(),
         f"/companies/{company}/",
     ]
+    sequential = []
     for url in urls:
-        cache.clear()
-        for plan in plans_for(client, url):
-            assert "Seq Scan on incidents_incident " not in plan.replace("Parallel ", ""), f"{url}\n{plan}"
+        cache.clear()  # counts and facets included
+        if not url.startswith("/cases/?"):
+            # Catalogue-wide figures beside a case or company are computed once per generation (stats.cached):
+            # what matters is what every uncached view of the page runs.
+            client.get(url)
+        sequential += [f"{url}\n{plan}" for plan in plans_for(client, url) if "Seq Scan on incidents_incident " in plan]
+    assert not sequential, "\n\n".join(sequential)
 
 
 # Two app servers sharing PostgreSQL and Redis -----------------------------------------------------

@@ -9,7 +9,7 @@ from django.db import migrations
 
 FORWARD = """
 CREATE INDEX IF NOT EXISTS inc_status_apology ON incidents_incident (status, apology_quality, id);
-CREATE INDEX IF NOT EXISTS inc_status_company ON incidents_incident (status, company_id, id);
+CREATE INDEX IF NOT EXISTS inc_status_company ON incidents_incident (status, company_id, apology_quality, id);
 """
 BACKWARD = "DROP INDEX IF EXISTS inc_status_apology, inc_status_company;"
 
