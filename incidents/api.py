@@ -14,7 +14,7 @@ from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import translation
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from incidents.filters import SORTS, IncidentFilterSet
 from incidents.models import (
@@ -167,7 +167,7 @@ def positive_int(value, default, maximum=None):
     return min(int(value), maximum) if maximum else int(value)
 
 
-@require_GET
+@require_safe
 def case_list(request):
     """/api/cases/: the published cases matching the filters of /cases/, a page at a time."""
     filterset = IncidentFilterSet(request.GET, queryset=api_queryset(), request=request)
@@ -204,7 +204,7 @@ def case_list(request):
     )
 
 
-@require_GET
+@require_safe
 def case_detail(request, pk):
     """/api/cases/<number>/: one published case."""
     case = Incident.objects.public().select_related("merged_into").filter(pk=pk).first()
@@ -487,7 +487,7 @@ def openapi_document(request):
     }
 
 
-@require_GET
+@require_safe
 def schema(request):
     """/api/schema/: the OpenAPI 3.1 description of this API."""
     return api_response(openapi_document(request))

@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from PIL import Image, ImageDraw, ImageFont
 
 from incidents.models import CostKind, Incident
@@ -205,7 +205,7 @@ def card_response(request, key, data):
     return response
 
 
-@require_GET
+@require_safe
 def case_card(request, pk):
     """/cases/<number>/card.png: the share card of a published case."""
     case = get_object_or_404(
@@ -216,7 +216,7 @@ def case_card(request, pk):
     return card_response(request, key, data)
 
 
-@require_GET
+@require_safe
 def site_card(request):
     """/card.png: the share card of every page that is not a case."""
     content = {

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from incidents.models import (
     Correction,
@@ -241,7 +241,7 @@ def published_revision(case, history_id):
     )
 
 
-@require_GET
+@require_safe
 def cite(request, pk, fmt):
     """/cases/<number>/cite.bib, cite.ris and cite.json; ?revision=<history id> cites a pinned revision."""
     if fmt not in FORMATS:
@@ -270,7 +270,7 @@ def as_of(model, case, moment):
     return list(model.history.as_of(moment).filter(incident_id=case.pk))
 
 
-@require_GET
+@require_safe
 def revision_detail(request, pk, history_id):
     """A case as it was at one of its published revisions, with a link to the current version."""
     case = get_object_or_404(Incident.objects.public().select_related("company__sector"), pk=pk)

@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from incidents.cards import headline_figure
 from incidents.filters import IncidentFilterSet
@@ -37,7 +37,7 @@ def _follow_merges(case):
     return follow_merges(case)
 
 
-@require_GET
+@require_safe
 @xframe_options_exempt  # the one page other sites may frame; its CSP gets frame-ancestors * (incidents/security.py)
 def case_embed(request, pk):
     """/cases/<number>/embed/: a small card meant for an <iframe> on another site."""
@@ -93,7 +93,7 @@ def _bounded(value, default, minimum):
     return max(min(number, default), minimum)
 
 
-@require_GET
+@require_safe
 def oembed(request):
     """/oembed/?url=<case URL>&format=json: the oEmbed "rich" response that embeds a case's card."""
     if request.GET.get("format", "json") != "json":
@@ -149,7 +149,7 @@ def oembed(request):
 DATA_LICENCE = {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}
 
 
-@require_GET
+@require_safe
 def data_page(request):
     """/data/: what the dataset holds, its licence, its fields, how to download, query and cite it."""
     stats = Incident.objects.published().aggregate(n=Count("id"), updated=Max("updated_at"))
@@ -241,7 +241,9 @@ def buffered(pieces):
 
 
 def download_response(request, pieces, content_type, extension):
-    response = StreamingHttpResponse(buffered(pieces), content_type=content_type)
+    # A HEAD request (a link checker) gets the headers without the cases being read.
+    body = buffered(pieces) if request.method != "HEAD" else iter(())
+    response = StreamingHttpResponse(body, content_type=content_type)
     filename = f"sevices-clients-cases-{timezone.localdate().isoformat()}.{extension}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Access-Control-Allow-Origin"] = "*"
@@ -303,7 +305,7 @@ def export_rows(request, cases):
         yield imports.case_row(case, base_url)
 
 
-@require_GET
+@require_safe
 def data_csv(request):
     """/data/cases.csv: every published case matching the catalogue's filters, streamed row by row."""
     cases, errors = filtered_cases(request)
@@ -315,7 +317,7 @@ def data_csv(request):
     return download_response(request, pieces, "text/csv; charset=utf-8", "csv")
 
 
-@require_GET
+@require_safe
 def data_json(request):
     """/data/cases.json: the same rows as the CSV, as a JSON array streamed object by object."""
     cases, errors = filtered_cases(request)

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from django.views.generic import ListView, TemplateView
 from django_filters.views import FilterView
 
@@ -169,7 +169,7 @@ def case_prefetches():
     ]
 
 
-@require_GET
+@require_safe  # link checkers ask with HEAD: a cited link must answer it
 def incident_detail(request, pk, slug=None):
     case = get_object_or_404(
         Incident.objects.select_related("company__sector", "merged_into").prefetch_related(*case_prefetches()),
@@ -256,14 +256,14 @@ def related_cases(case, limit=4):
     return (same_company + list(similar))[:limit]
 
 
-@require_GET
+@require_safe  # link checkers ask with HEAD: a cited link must answer it
 def short_reference(request, number):
     """/SC-0042 answers with the case's canonical page."""
     case = get_object_or_404(Incident.objects.public(), pk=number)
     return redirect(case.get_absolute_url(), permanent=True)
 
 
-@require_GET
+@require_safe  # link checkers ask with HEAD: a cited link must answer it
 def incident_redirect(request, pk):
     """/cases/42/ answers with the canonical URL, slug included."""
     return incident_detail(request, pk, slug=None)

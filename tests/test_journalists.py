@@ -330,3 +330,21 @@ def test_sitemap_lists_published_pages_and_each_answers_200(client, case):
         assert f"http://testserver{expected}" in urls
     for url in urls:
         assert client.get(url.replace("http://testserver", "")).status_code == 200, url
+
+
+def test_cited_links_answer_head_requests_from_link_checkers(client, case):
+    for url in (
+        case.get_absolute_url(),
+        f"/cases/{case.pk}/",
+        f"/SC-{case.pk:04d}",
+        f"/cases/{case.pk}/cite.bib",
+        f"/cases/{case.pk}/embed/",
+        f"/cases/{case.pk}/revisions/{case.history.first().history_id}/",
+        "/feed/",
+        "/data/",
+        "/data/cases.csv",
+        "/api/cases/",
+    ):
+        assert client.head(url).status_code in (200, 301), url
+    response = client.head("/data/cases.csv")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b""
