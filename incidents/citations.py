@@ -115,7 +115,9 @@ def latest_revision(case):
 
 def plain_text(citation):
     """An APA-like reference: Sévices clients. (2026, November 1). Title (SC-0004). Retrieved <date>, from <url>"""
+    # Translators: a date format (the letters of Django's "date" filter): "2026, November 1". French: "Y, j F".
     issued = date_format(citation.version_date, pgettext("citation date, APA style", "Y, F j"))
+    # Translators: a date format (the letters of Django's "date" filter): "November 20, 2026". French: "j F Y".
     retrieved = date_format(citation.accessed, pgettext("retrieval date in a citation", "F j, Y"))
     return _("%(publisher)s. (%(issued)s). %(title)s (%(reference)s). Retrieved %(retrieved)s, from %(url)s") % {
         "publisher": citation.publisher,
