@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import statistics
-
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Max, Min, Prefetch, Q
+from django.db.models.functions import Coalesce
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -39,6 +38,7 @@ from incidents.models import (
     Sector,
     Status,
 )
+from incidents import stats
 from incidents.text import format_big_money
 
 PAGE_SIZE = 20
@@ -283,11 +283,6 @@ class CompanyListView(ListView):
         )
 
 
-def median(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
 @require_GET
 def company_detail(request, slug):
     company = get_object_or_404(Company.objects.select_related("sector").prefetch_related("aliases"), slug=slug)
@@ -296,20 +291,31 @@ def company_detail(request, slug):
     if not page.paginator.count:  # a company known only from drafts or retracted cases is not public
         raise Http404("No published case for this company.")
     apology_counts = dict(cases.values_list("apology_quality").annotate(n=Count("id")).order_by())
-    response_days = list(cases.exclude(response_days=None).values_list("response_days", flat=True))
+    # The same rule as the insights: only delays whose dates are precise enough to support a median.
+    response = (stats.delay_distribution(cases, "response") or [stats.empty_distribution()])[0]
+    # Estimates are never added, not even within a currency: a case may carry several of them.
     estimates = (
         CostEstimate.objects.filter(incident__in=cases, kind=CostKind.BAD_BUZZ)
         .values("currency")
-        .annotate(total=Sum("amount_low"), n=Count("id"))
+        .annotate(
+            low=Min("amount_low"),
+            high=Max(Coalesce("amount_high", "amount_low")),
+            n_cases=Count("incident", distinct=True),
+        )
         .order_by("currency")
     )
     record = {
         "n_cases": page.paginator.count,
         "apology": [(q, apology_counts.get(q.value, 0)) for q in ApologyQuality if apology_counts.get(q.value)],
-        "median_response_days": round(median(response_days)) if response_days else None,
-        "response_sample": len(response_days),
+        "median_response_days": round(response["median"]) if response.get("n") else None,
+        "response_sample": response.get("n") or 0,
         "estimates": [
-            {"currency": e["currency"], "n": e["n"], "text": format_big_money(e["total"], e["currency"])}
+            {
+                "currency": e["currency"],
+                "n": e["n_cases"],
+                "low": format_big_money(e["low"], e["currency"]),
+                "high": format_big_money(e["high"], e["currency"]),
+            }
             for e in estimates
         ],
     }

@@ -3,6 +3,15 @@ from django.db import connection
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A test that switches the language must not change the next test's."""
+    from django.utils import translation
+
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Pages are cached; each test starts from an empty cache."""
     from django.core.cache import cache
