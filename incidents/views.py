@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Max, Min, Prefetch, Q
-from django.db.models.functions import Coalesce
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_safe
 from django.views.generic import ListView, TemplateView
 from django_filters.views import FilterView
 
+from incidents import stats
 from incidents.cache import CataloguePaginator, cached_facets
 from incidents.filters import (
     HEADLINE_OPTIONS,
@@ -38,7 +39,6 @@ from incidents.models import (
     Sector,
     Status,
 )
-from incidents import stats
 from incidents.text import format_big_money
 
 PAGE_SIZE = 20
