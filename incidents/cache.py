@@ -11,7 +11,8 @@ and the cached facet counts.
 
 Never cached: anything but GET, the admin, requests carrying a session or messages cookie
 (logged-in editors always see fresh pages), responses that are not 200, 301 or 404, streamed
-responses, responses that set a cookie, vary on Cookie, or say `Cache-Control: private/no-store`.
+responses, responses that set a cookie, vary on Cookie, carry a CSRF token, or say
+`Cache-Control: private/no-store`.
 """
 
 from __future__ import annotations
@@ -129,7 +130,9 @@ class PageCacheMiddleware:
                 request, etag=cached.get("ETag"), last_modified=last_modified, response=cached
             )
         response = self.get_response(request)
-        if response_is_cacheable(response) and getattr(response, "is_rendered", True):
+        # A page with a CSRF token belongs to one visitor (the cookie is set later, by an outer middleware).
+        uses_csrf = request.META.get("CSRF_COOKIE_NEEDS_UPDATE") or request.META.get("CSRF_COOKIE_USED")
+        if response_is_cacheable(response) and not uses_csrf and getattr(response, "is_rendered", True):
             cache.set(key, (generation, response), self.timeout)
             response["X-Page-Cache"] = "miss"
         return response

@@ -334,3 +334,25 @@ def test_an_edit_through_one_app_server_shows_on_the_other(live_server):
         for server in servers:
             server.terminate()
             server.wait(timeout=20)
+
+
+def test_database_connections_persist_with_health_checks():
+    database = django_settings.DATABASES["default"]
+    assert database["CONN_MAX_AGE"] > 0  # a worker reuses its connection between requests
+    assert database["CONN_HEALTH_CHECKS"] is True  # and replaces a broken one before a request uses it
+
+
+def test_a_page_with_a_csrf_token_is_never_cached(rf):
+    from django.http import HttpResponse
+    from django.middleware.csrf import get_token
+
+    from incidents.cache import PageCacheMiddleware
+
+    def form_view(request):
+        return HttpResponse(f'<input name="csrfmiddlewaretoken" value="{get_token(request)}">')
+
+    middleware = PageCacheMiddleware(form_view)
+    first = middleware(rf.get("/a-form/"))
+    second = middleware(rf.get("/a-form/"))
+    assert "X-Page-Cache" not in first and "X-Page-Cache" not in second
+    assert first.content != second.content
