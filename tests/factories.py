@@ -151,3 +151,21 @@ def hidden_cases(marker, **fields):
         title=f"{marker} merged", summary=f"{marker} summary", status=Status.MERGED, merged_into=survivor, **fields
     )
     return cases
+
+
+def editor_groups():
+    """The groups "Editors" and "Chief editors" as migration 0005 makes them.
+
+    A transactional test without serialized rollback empties the database, groups included; this puts
+    them back, with the migration's own lists of permissions.
+    """
+    import importlib
+
+    from django.contrib.auth.models import Group, Permission
+
+    migration = importlib.import_module("incidents.migrations.0005_editor_groups")
+    for name, codenames in migration.GROUPS.items():
+        group, created = Group.objects.get_or_create(name=name)
+        if created:
+            permissions = Permission.objects.filter(content_type__app_label="incidents", codename__in=set(codenames))
+            group.permissions.set(permissions)

@@ -13,7 +13,6 @@ import io
 import warnings
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import Resolver404, resolve
 
 from incidents.models import Incident, Status
@@ -127,12 +126,10 @@ def png_bytes():
 
 
 def staff(role, username):
-    """An editor or chief editor from the editors' groups, or a superuser where the groups do not exist yet."""
+    """An editor or a chief editor, in the editors' groups."""
+    factories.editor_groups()
     group = {"editor": "Editors", "chief": "Chief editors"}[role]
-    if Group.objects.filter(name=group).exists():
-        return factories.user(username=username, staff=True, groups=[group])
-    warnings.warn(f"no '{group}' group yet: {username} is a superuser", stacklevel=2)
-    return factories.user(username=username, superuser=True)
+    return factories.user(username=username, staff=True, groups=[group])
 
 
 def log_in(page, base, username):

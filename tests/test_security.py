@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.db import models
 from django.test import Client, RequestFactory, override_settings
@@ -381,20 +381,6 @@ def test_without_a_proxy_a_forwarded_for_header_is_ignored():
 # Who may do what in the admin ----------------------------------------------------------------------------------
 
 ROLES = ["anonymous", "reader", "editor", "chief editor"]
-# Without the editors' groups (an older database), the same rights given one by one.
-FALLBACK_PERMISSIONS = {
-    "editor": [
-        f"incidents.{action}_{model}"
-        for model in ("incident", "company", "sector", "lesson", "harmtype", "source", "costestimate")
-        for action in ("add", "change", "view")
-    ],
-}
-FALLBACK_PERMISSIONS["chief editor"] = [
-    *FALLBACK_PERMISSIONS["editor"],
-    "incidents.delete_incident",
-    "incidents.publish_incident",
-    "incidents.merge_incident",
-]
 
 
 def make_role(role):
@@ -402,10 +388,8 @@ def make_role(role):
         return None
     if role == "reader":
         return factories.user()
-    group = {"editor": "Editors", "chief editor": "Chief editors"}[role]
-    if Group.objects.filter(name=group).exists():
-        return factories.user(staff=True, groups=[group])
-    return factories.user(staff=True, perms=FALLBACK_PERMISSIONS[role])
+    factories.editor_groups()
+    return factories.user(staff=True, groups=[{"editor": "Editors", "chief editor": "Chief editors"}[role]])
 
 
 def client_for(role, **kwargs):
