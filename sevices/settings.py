@@ -216,6 +216,7 @@ PERMISSIONS_POLICY = ", ".join(
         "display-capture",
         "geolocation",
         "gyroscope",
+        "interest-cohort",  # FLoC, retired by Chrome; kept for the browsers that still know it
         "magnetometer",
         "microphone",
         "payment",

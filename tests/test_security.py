@@ -59,7 +59,7 @@ def assert_security_headers(response, *, frameable=False, cross_origin=False):
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert response.headers["Cross-Origin-Resource-Policy"] == ("cross-origin" if cross_origin else "same-origin")
-    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "browsing-topics"):
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "browsing-topics", "interest-cohort"):
         assert f"{feature}=()" in response.headers["Permissions-Policy"]
     if frameable:
         assert "X-Frame-Options" not in response.headers
