@@ -55,22 +55,48 @@ PUBLIC_SURFACES = [
     Surface("methodology", "/methodology/"),
     Surface("submit a tip", "/submit/"),
     Surface("insights", "/insights/"),
+    Surface("insights, filtered by the hidden company", "/insights/?company={w.hidden_company.slug}"),
+    *[
+        Surface(f"insights CSV, {chart}", f"/insights/{chart}.csv", "data")
+        for chart in (
+            "cases-per-year",
+            "apology",
+            "response-speed",
+            "price-of-not-apologising",
+            "turning-points",
+            "worst-apologies",
+            "slowest-responses",
+            "best-recoveries",
+        )
+    ],
     Surface("RSS feed", "/feed/", "feed"),
     Surface("Atom feed", "/feed/atom/", "feed"),
     Surface("company feed", "/companies/{w.company.slug}/feed/", "feed"),
+    Surface("company Atom feed", "/companies/{w.company.slug}/feed/atom/", "feed"),
     Surface("hidden company feed", "/companies/{w.hidden_company.slug}/feed/", "feed"),
+    Surface("hidden company Atom feed", "/companies/{w.hidden_company.slug}/feed/atom/", "feed"),
     Surface("sector feed", "/sectors/{w.sector.slug}/feed/", "feed"),
+    Surface("sector Atom feed", "/sectors/{w.sector.slug}/feed/atom/", "feed"),
     Surface("sitemap", "/sitemap.xml", "feed"),
+    *[
+        Surface(f"sitemap of {section}", f"/sitemap-{section}.xml", "feed")
+        for section in ("cases", "companies", "sectors", "lessons", "pages")
+    ],
     Surface("robots.txt", "/robots.txt", "text"),
+    Surface("open data page", "/data/"),
     Surface("CSV export", "/data/cases.csv", "data"),
+    Surface("CSV export, filtered by the hidden company", "/data/cases.csv?company={w.hidden_company.slug}", "data"),
     Surface("JSON export", "/data/cases.json", "data"),
     Surface("API list", "/api/cases/", "data"),
+    Surface("API list, filtered by the hidden company", "/api/cases/?company={w.hidden_company.slug}", "data"),
     Surface("API case", "/api/cases/{w.shown.pk}/", "data"),
     Surface("API schema", "/api/schema/", "data"),
     Surface("BibTeX citation", "/cases/{w.shown.pk}/cite.bib", "text"),
     Surface("RIS citation", "/cases/{w.shown.pk}/cite.ris", "text"),
     Surface("CSL-JSON citation", "/cases/{w.shown.pk}/cite.json", "data"),
     Surface("share card", "/cases/{w.shown.pk}/card.png", "image"),
+    Surface("site share card", "/card.png", "image"),
+    Surface("published revision", "/cases/{w.shown.pk}/revisions/{w.shown.revision}/"),
     Surface("embed", "/cases/{w.shown.pk}/embed/"),
     Surface("oEmbed", "/oembed/?url=http%3A//testserver/cases/{w.shown.pk}/{w.shown.slug}/", "data"),
 ]
@@ -87,6 +113,7 @@ CASE_SURFACES = [
     Surface("oEmbed", "/oembed/?url=http%3A//testserver/cases/{w.pk}/{w.slug}/", "data"),
     Surface("share card", "/cases/{w.pk}/card.png", "image"),
     Surface("embed", "/cases/{w.pk}/embed/"),
+    Surface("revision", "/cases/{w.pk}/revisions/{w.revision}/"),
 ]
 # A retracted case's page and embed stay as tombstones (citations and embeds elsewhere keep working, and say it
 # was retracted); its share card is gone.
@@ -148,6 +175,7 @@ def hidden_case(company, kind, status, *, sector_case=None, **fields):
     factories.cost(case, "987654321", currency="CHF")
     factories.event(case, description=f"Event {text}")
     case.markers = {"title": title, "body": text}
+    case.revision = case.history.latest().history_id
     return case
 
 
@@ -166,6 +194,7 @@ def make_world():
         featured=False,
     )
     factories.cost(shown, "1000")
+    shown.revision = shown.history.latest().history_id
     shown.markers = {"title": "zqxshowntitle", "body": "zqxshownbody"}
     # A company whose only cases are unpublished: its name must not show anywhere either.
     hidden_company = factories.company(name="Company zqxhiddencompany", slug="hidden-company", sector=sector)
@@ -278,3 +307,21 @@ def test_staff_preview_of_a_draft_is_not_cached_for_readers(client):
     response = client.get(url)
     assert response.status_code == 404
     assert "zqxdraft" not in body(response)
+
+
+def test_a_published_case_never_shows_what_it_said_as_a_draft(client):
+    """Its pinned revisions are its published states only: a draft's wording stays in the admin."""
+    case = factories.incident(status=Status.DRAFT, story="Story zqxearlierdraft, since rewritten.")
+    draft_revision = case.history.latest().history_id
+    case.story = "The story as published."
+    case.status = Status.PUBLISHED
+    case.published_at = timezone.now()
+    case.save()
+    published_revision = case.history.latest().history_id
+    if not is_routed(f"/cases/{case.pk}/revisions/{published_revision}/"):
+        pytest.skip("pinned revisions are not routed yet")
+    assert client.get(f"/cases/{case.pk}/revisions/{published_revision}/").status_code == 200
+    response = client.get(f"/cases/{case.pk}/revisions/{draft_revision}/")
+    assert response.status_code == 404
+    for url in (case.get_absolute_url(), f"/cases/{case.pk}/revisions/{published_revision}/", "/cases/"):
+        assert "zqxearlierdraft" not in body(client.get(url)), url
