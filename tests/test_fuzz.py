@@ -62,6 +62,8 @@ PARAMS = [
     "since",
     "id",
     "ref",
+    "revision",
+    "chart",
 ]
 NASTY = [
     "\x00",
@@ -142,6 +144,10 @@ QUERY_FAMILIES = [
     "embed",
     "published case",
     "home",
+    "API case",
+    "BibTeX citation",
+    "published revision",
+    "insights CSV, apology",
 ]
 
 
@@ -217,6 +223,10 @@ PATH_TEMPLATES = [
     "/cases/{s}/card.png",
     "/cases/{s}/embed/",
     "/api/cases/{s}/",
+    "/cases/1/revisions/{s}/",
+    "/insights/{s}.csv",
+    "/sitemap-{s}.xml",
+    "/companies/{s}/feed/atom/",
     "/language/{s}/",
     "/{s}",
     "/{s}/",
