@@ -61,7 +61,8 @@ class SectorAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_companies=Count("companies"))
+        # An aggregate drops Meta.ordering: order again, or paginated lists (autocomplete) come unordered.
+        return super().get_queryset(request).annotate(n_companies=Count("companies")).order_by("name")
 
     @admin.display(description=_("companies"), ordering="n_companies")
     def company_count(self, obj):
@@ -84,7 +85,8 @@ class CompanyAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.ALWAYS
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("sector").annotate(n_cases=Count("incidents"))
+        queryset = super().get_queryset(request).select_related("sector")
+        return queryset.annotate(n_cases=Count("incidents")).order_by("name")
 
     @admin.display(description=_("cases"), ordering="n_cases")
     def case_count(self, obj):

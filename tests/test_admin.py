@@ -7,12 +7,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Users are created by the dozen here; the default hasher is slow on purpose."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def editor_client(client):
     editor = factories.user(superuser=True)
@@ -717,3 +711,42 @@ def test_tip_text_is_shown_escaped_in_the_admin(chief_client):
     response = chief_client.get(reverse("admin:incidents_tip_change", args=[tip.pk]))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
     assert "<script>alert(1)" not in response.text
+
+
+def test_merge_confirmation_page_carries_the_choices_to_the_final_post(chief_client):
+    import re
+
+    duplicate = factories.incident(sources=2)
+    kept = factories.incident()
+    keep_here, move = duplicate.sources.order_by("pk")
+    url = reverse("admin:incidents_incident_merge", args=[duplicate.pk])
+    page = chief_client.get(url)
+    assert page.status_code == 200
+    assert "checked" in page.text  # every row is ticked to move by default
+    confirmation = chief_client.post(url, {"target": kept.reference, "sources": [move.pk]})
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', confirmation.text)
+    data = {}
+    for name, value in hidden:
+        data.setdefault(name, []).append(value)
+    assert data["confirmed"] == ["on"] and data["sources"] == [str(move.pk)]
+    response = chief_client.post(url, data)
+    assert response.status_code == 302
+    assert list(kept.sources.filter(pk=move.pk)) == [move]
+    assert list(duplicate.sources.all()) == [keep_here]
+
+
+def test_company_autocomplete_is_ordered_and_finds_aliases(chief_client):
+    import warnings
+
+    from incidents.models import CompanyAlias
+
+    zebra = factories.company(name="Zebra Telecom")
+    factories.company(name="Alpha Telecom")
+    CompanyAlias.objects.create(company=zebra, name="ZT")
+    url = reverse("admin:autocomplete")
+    params = {"app_label": "incidents", "model_name": "incident", "field_name": "company"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an unordered paginated queryset warns
+        response = chief_client.get(url, {**params, "term": "telecom"})
+    assert [r["text"] for r in response.json()["results"]] == ["Alpha Telecom", "Zebra Telecom"]
+    assert [r["id"] for r in chief_client.get(url, {**params, "term": "zt"}).json()["results"]] == [str(zebra.pk)]

@@ -11,11 +11,6 @@ from tests.test_admin import admin_form_data, changelist_action
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def editor(client):
     person = factories.editor(username="marie")
