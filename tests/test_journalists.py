@@ -348,3 +348,40 @@ def test_cited_links_answer_head_requests_from_link_checkers(client, case):
         assert client.head(url).status_code in (200, 301), url
     response = client.head("/data/cases.csv")
     assert response.status_code == 200 and b"".join(response.streaming_content) == b""
+
+
+def test_a_correction_added_in_the_admin_updates_the_case_and_makes_a_new_revision(client, case):
+    """What an editor does: the corrections box shows it, "Last updated" and the ETag change, old pins stay."""
+    from django.test import Client
+
+    from tests.test_admin import admin_form_data
+
+    before = Incident.objects.get(pk=case.pk)
+    etag = client.get(case.get_absolute_url())["ETag"]
+    old_revision = case.history.order_by("-history_date").first()
+
+    editor = Client()
+    editor.force_login(factories.chief_editor())
+    url = f"/admin/incidents/incident/{case.pk}/change/"
+    data = admin_form_data(
+        editor.get(url),
+        **{
+            "corrections-TOTAL_FORMS": "1",
+            "corrections-0-date": "2026-03-02",
+            "corrections-0-note": "The bill was 88,247 euros, not 88,427.",
+        },
+    )
+    response = editor.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+
+    after = Incident.objects.get(pk=case.pk)
+    assert after.updated_at > before.updated_at
+    page = client.get(case.get_absolute_url(), headers={"if-none-match": etag})
+    assert page.status_code == 200 and page["ETag"] != etag
+    assert "The bill was 88,247 euros, not 88,427." in page.text.split('id="corrections-title"')[1]
+    new_revision = case.history.order_by("-history_date").first()
+    assert new_revision.history_id != old_revision.history_id
+    assert f"/cases/{case.pk}/revisions/{new_revision.history_id}/" in page.text
+    pinned_old = client.get(f"/cases/{case.pk}/revisions/{old_revision.history_id}/").text
+    pinned_new = client.get(f"/cases/{case.pk}/revisions/{new_revision.history_id}/").text
+    assert "not 88,427" not in pinned_old and "not 88,427" in pinned_new
