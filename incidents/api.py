@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.http import require_safe
 
+from incidents.citations import follow_merges
 from incidents.filters import SORTS, IncidentFilterSet
 from incidents.models import (
     ApologyQuality,
@@ -211,8 +212,6 @@ def case_detail(request, pk):
     if case is None:
         return error(404, "No published case with this number.")
     if case.status == Status.MERGED and case.merged_into_id:
-        from incidents.citations import follow_merges
-
         target = follow_merges(case)
         response = api_response({"detail": "Merged into another case.", "reference": target.reference}, status=301)
         response["Location"] = reverse("incidents:api_case", kwargs={"pk": target.pk})

@@ -1,7 +1,8 @@
 """Open data: the /data/ page, streamed CSV and JSON downloads, and the embeddable case card with oEmbed.
 
-The downloads use the same columns and the same bounded-memory row generator as the editors' import
-(incidents/imports.py), so that a downloaded file can be read back by `import_cases`.
+The downloads write the rows of the editors' import/export schema (incidents/imports.py: its columns and
+`case_row()`), so that a downloaded file can be read back by `import_cases`; they read the cases in chunks
+of their own, in bounded memory (`cases_in_chunks()`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
 from incidents.cards import headline_figure
+from incidents.citations import follow_merges
 from incidents.filters import IncidentFilterSet
 from incidents.models import CostEstimate, HarmType, Incident, Lesson, Source, Status, TimelineEvent
 
@@ -29,12 +31,6 @@ from incidents.models import CostEstimate, HarmType, Incident, Lesson, Source, S
 
 EMBED_WIDTH, EMBED_HEIGHT = 560, 300
 MIN_EMBED_WIDTH, MIN_EMBED_HEIGHT = 200, 120
-
-
-def _follow_merges(case):
-    from incidents.citations import follow_merges
-
-    return follow_merges(case)
 
 
 @require_safe
@@ -45,7 +41,7 @@ def case_embed(request, pk):
         Incident.objects.public().select_related("company__sector", "merged_into").prefetch_related("costs"), pk=pk
     )
     if case.status == Status.MERGED and case.merged_into_id:
-        target = _follow_merges(case)
+        target = follow_merges(case)
         return HttpResponseRedirect(reverse("incidents:case_embed", kwargs={"pk": target.pk}), status=301)
     # The card speaks the case's language: a framed page gets no language cookie from its host site.
     with translation.override(case.language):
@@ -79,7 +75,7 @@ def case_from_url(request, url):
     number = match.kwargs.get(names[match.url_name])
     case = Incident.objects.public().select_related("company", "merged_into").filter(pk=number).first()
     if case is not None and case.status == Status.MERGED:
-        case = _follow_merges(case)
+        case = follow_merges(case)
     if case is None or case.status != Status.PUBLISHED:
         return None
     return case
