@@ -268,8 +268,15 @@ def cite(request, pk, fmt):
 
 
 def as_of(model, case, moment):
-    """The rows of one of a case's inlines as they were at a moment (deleted ones left out)."""
-    return list(model.history.as_of(moment).filter(incident_id=case.pk))
+    """The rows of one of a case's inlines as they were at a moment (deleted ones left out).
+
+    Rows written without history (loaddata, bulk_create) have no record at all: they are taken as they
+    are now, as if they had always been there, rather than silently dropped from every revision.
+    """
+    recorded = model.history.filter(incident_id=case.pk)
+    rows = list(model.history.as_of(moment).filter(incident_id=case.pk))
+    rows += list(model.objects.filter(incident_id=case.pk).exclude(pk__in=recorded.values("id")))
+    return rows
 
 
 @require_safe
@@ -309,8 +316,10 @@ def revision_detail(request, pk, history_id):
         "corrective_actions_html": render_markdown(version.corrective_actions),
         "harm_types": list(HarmType.objects.filter(pk__in=harm_ids)),
         "lessons": list(Lesson.objects.filter(pk__in=lesson_ids)),
-        "costs": as_of(CostEstimate, case, moment),
-        "sources": as_of(Source, case, moment),
+        "costs": sorted(as_of(CostEstimate, case, moment), key=lambda c: (c.position, c.pk)),
+        "sources": sorted(
+            as_of(Source, case, moment), key=lambda s: (s.position, s.published_on or datetime.date.min, s.pk)
+        ),
         "timeline": sorted(as_of(TimelineEvent, case, moment), key=lambda e: (e.date, e.position, e.pk)),
         "corrections": sorted(as_of(Correction, case, moment), key=lambda c: (c.date, c.pk)),
         "is_current": latest is not None and latest.history_id == record.history_id,

@@ -385,3 +385,15 @@ def test_a_correction_added_in_the_admin_updates_the_case_and_makes_a_new_revisi
     pinned_old = client.get(f"/cases/{case.pk}/revisions/{old_revision.history_id}/").text
     pinned_new = client.get(f"/cases/{case.pk}/revisions/{new_revision.history_id}/").text
     assert "not 88,427" not in pinned_old and "not 88,427" in pinned_new
+
+
+def test_revisions_show_inlines_written_without_history(client, case):
+    """Rows loaded by loaddata or bulk_create have no history record: revisions still show them."""
+    from incidents.models import TimelineEvent
+
+    TimelineEvent.objects.bulk_create(
+        [TimelineEvent(incident=case, date=datetime.date(2020, 1, 2), description="Loaded without history")]
+    )
+    record = case.history.first()
+    page = client.get(f"/cases/{case.pk}/revisions/{record.history_id}/").text
+    assert "Loaded without history" in page and "Une facture démesurée" in page
