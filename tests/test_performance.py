@@ -356,3 +356,13 @@ def test_a_page_with_a_csrf_token_is_never_cached(rf):
     second = middleware(rf.get("/a-form/"))
     assert "X-Page-Cache" not in first and "X-Page-Cache" not in second
     assert first.content != second.content
+
+
+def test_pages_are_sent_in_one_piece(client):
+    """A feed is written in many small pieces; the WSGI server would send each on its own."""
+    for i in range(5):
+        factories.incident(title=f"Feed item {i}")
+    for _ in range(2):  # built, then from the cache
+        response = client.get("/feed/")
+        assert response.status_code == 200
+        assert len(list(response)) == 1
