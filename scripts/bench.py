@@ -8,7 +8,7 @@ replace the "Measured" section of docs/performance.md.
 
 Environment: BENCH_DB (sevices_bench), BENCH_PG (postgres://postgres@127.0.0.1:5432), BENCH_REDIS
 (redis://127.0.0.1:6379/3), BENCH_COUNT (100000), BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_CONNECTIONS (16),
-BENCH_PORT (8791).
+BENCH_PORT (a free one).
 """
 
 from __future__ import annotations
@@ -37,7 +37,17 @@ COUNT = int(os.environ.get("BENCH_COUNT", "100000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-PORT = int(os.environ.get("BENCH_PORT", "8791"))
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PORT = int(os.environ.get("BENCH_PORT") or _free_port())
 WORKERS = 2
 DOC = ROOT / "docs" / "performance.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"

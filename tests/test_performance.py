@@ -292,7 +292,8 @@ def test_an_edit_through_one_app_server_shows_on_the_other(live_server):
     redis_url = "redis://127.0.0.1:6379/7"
     case = factories.incident(title="Seen by both servers")
     db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    database_url = f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
