@@ -305,6 +305,16 @@ def inline_records(model, incident_id, at, *, deleted_with_case_at=None):
     return kept
 
 
+def unrecorded_rows(model, incident_id):
+    """Rows written without any history (loaddata, bulk_create): part of every version, as they are now.
+
+    The public revision page reads them the same way; a restore therefore never deletes them.
+    """
+    current = model.objects.filter(incident_id=incident_id)
+    recorded = model.history.model.objects.filter(id__in=current.values("id")).values("id")
+    return list(current.exclude(pk__in=recorded))
+
+
 def _deleted_with_case(record, case_deleted_at):
     """A row's deletion that belongs to the deletion of its case (tagged by `delete_case`, or a cascade)."""
     if case_deleted_at is None:
@@ -326,6 +336,7 @@ def version(record, *, deleted_with_case_at=None):
     end = record.history_date if deleted_with_case_at else version_end(record)
     for kind, model, _label in INLINES:
         rows = [r.instance for r in inline_records(model, record.id, end, deleted_with_case_at=deleted_with_case_at)]
+        rows += unrecorded_rows(model, record.id)
         inlines[kind] = sorted(rows, key=_sort_key(model))
     return Version(record=record, fields=fields, m2m=m2m, inlines=inlines)
 
