@@ -19,6 +19,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition
 
+from incidents import stats as catalogue_cache
 from incidents.models import Company, Incident, Sector
 
 FEED_SIZE = 50
@@ -165,7 +166,12 @@ def feed_validators(request, scope, slug=None):
     if memo is not None:
         return memo
     kwargs = {scope: slug} if scope else {}
-    stats = _scope(kwargs).aggregate(n=Count("id"), updated=Max("updated_at"), newest=Max("id"))
+    # Aggregated over the whole feed once per catalogue generation, not on every request.
+    stats = catalogue_cache.cached(
+        f"feed-validators:{scope}:{slug}",
+        "",
+        lambda: _scope(kwargs).aggregate(n=Count("id"), updated=Max("updated_at"), newest=Max("id")),
+    )
     language = translation.get_language() or settings.LANGUAGE_CODE
     fingerprint = f"{request.path}|{language}|{stats['n']}|{stats['updated']}|{stats['newest']}"
     result = (hashlib.sha256(fingerprint.encode()).hexdigest()[:32], stats["updated"])
