@@ -39,6 +39,7 @@ urlpatterns = [
     path("sectors/", views.SectorListView.as_view(), name="sector_list"),
     path("sectors/<slug:slug>/", views.sector_detail, name="sector_detail"),
     path("lessons/<slug:slug>/", views.lesson_detail, name="lesson_detail"),
+    path("healthz", views.healthz, name="healthz"),
     path("about/", views.AboutView.as_view(), name="about"),
     path("methodology/", views.MethodologyView.as_view(), name="methodology"),
     path("language/<str:code>/", views.set_language, name="set_language"),

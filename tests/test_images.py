@@ -292,3 +292,17 @@ def test_image_helpers_know_the_limits():
     assert images.rendition_widths(5000) == [480, 960, 1600]
     assert images.rendition_widths(480) == [480]
     assert images.MAX_PIXELS == 40_000_000
+
+
+def test_case_page_serves_renditions_with_srcset_and_dimensions(client):
+    case = factories.incident()
+    form = form_for(
+        encode(two_colour_image(2000, 1000), "JPEG"), "photo.jpg", incident=case, alt_text="A broken guitar case"
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+    page = client.get(case.get_absolute_url()).text
+    assert '<source type="image/webp" srcset="' in page
+    assert "480w" in page and "1600w" in page
+    assert 'alt="A broken guitar case"' in page
+    assert 'width="2000" height="1000"' in page
