@@ -47,11 +47,10 @@ TESTING = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if DEBUG or TESTING:
-        SECRET_KEY = "insecure-key-for-development-only"  # noqa: S105
-    else:
-        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local development).")
+if not SECRET_KEY and (DEBUG or TESTING):
+    SECRET_KEY = "insecure-key-for-development-only"  # noqa: S105
+# Without a key and with debug off, commands that sign nothing (makemigrations, collectstatic, makemessages) still
+# run; serving refuses to start (sevices/startup.py, called by wsgi.py and asgi.py).
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG or TESTING else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")

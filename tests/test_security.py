@@ -216,10 +216,25 @@ def test_the_deploy_check_does_fail_on_a_debug_configuration():
     assert "security.W018" in result.stderr + result.stdout  # DEBUG
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    result = manage("check", DJANGO_SECRET_KEY=None)
+@pytest.mark.parametrize("server", ["sevices.wsgi", "sevices.asgi"])
+def test_production_refuses_to_start_without_a_secret_key(server):
+    result = subprocess.run(
+        [sys.executable, "-c", f"import {server}"],
+        cwd=BASE_DIR,
+        env=production_env(DJANGO_SECRET_KEY=None),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert "Set DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_commands_that_sign_nothing_run_without_a_secret_key():
+    result = manage("makemigrations", "--check", "--dry-run", DJANGO_SECRET_KEY=None)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
 
 
 PRODUCTION_PROBE = """
