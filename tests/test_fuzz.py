@@ -18,6 +18,7 @@ from django.utils.html import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from incidents.filters import IncidentFilterSet
 from incidents.models import Tip
 from tests import factories
 from tests.test_leaks import PUBLIC_SURFACES, body, make_world, routed_surfaces
@@ -30,19 +31,9 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-# Parameter names the site reads somewhere, and a few it never heard of.
+# Parameter names the site reads somewhere (every catalogue filter), and a few it never heard of.
 PARAMS = [
-    "q",
-    "company",
-    "sector",
-    "harm",
-    "lesson",
-    "apology",
-    "year_from",
-    "year_to",
-    "country",
-    "min_cost",
-    "updated_within",
+    *IncidentFilterSet.FILTER_PARAMS,
     "sort",
     "page",
     "page_size",
