@@ -441,6 +441,45 @@ def delay_boxes(uid, title, description, rows, note):
     return svg(uid, axis_y + 28 + 16 * len(lines), title, description, "".join(parts))
 
 
+def reference_lines(x, top, bottom, median, median_label, middle):
+    """The ratio charts' two guides: a dashed line where bad buzz equals remedy, and the median, labelled."""
+    same = x(1)
+    lines = [
+        element(
+            "line",
+            {
+                "x1": coordinate(same),
+                "x2": coordinate(same),
+                "y1": str(top - 4),
+                "y2": coordinate(bottom),
+                "stroke": INK,
+                "stroke-width": "1.5",
+                "stroke-dasharray": "4 3",
+            },
+        ),
+        text(same, top - 10, _("same cost"), text_anchor="middle", font_size="12", fill=MUTED),
+    ]
+    if median is not None and median > 0:
+        position = x(median)
+        lines.append(
+            element(
+                "line",
+                {
+                    "x1": coordinate(position),
+                    "x2": coordinate(position),
+                    "y1": str(top - 4),
+                    "y2": coordinate(bottom),
+                    "stroke": ACCENT,
+                    "stroke-width": "2",
+                },
+            )
+        )
+        anchor = "end" if position > middle else "start"
+        offset = -4 if anchor == "end" else 4
+        lines.append(text(position + offset, top - 10, median_label, text_anchor=anchor, font_size="12", fill=ACCENT))
+    return lines
+
+
 def ratio_dots(uid, title, description, points, median=None, median_label=""):
     """The price of not apologising in ONE currency: a row per case (its label linked to the case), a dot
     at bad buzz ÷ remedy on a log scale, the ×1 line (same cost) and the median line."""
@@ -475,40 +514,7 @@ def ratio_dots(uid, title, description, points, median=None, median_label=""):
         parts.append(
             text(position, axis_y + 16, ratio_text(10**decade), text_anchor="middle", font_size="12", fill=MUTED)
         )
-    same = x(1)
-    parts.append(
-        element(
-            "line",
-            {
-                "x1": coordinate(same),
-                "x2": coordinate(same),
-                "y1": str(top - 4),
-                "y2": coordinate(axis_y),
-                "stroke": INK,
-                "stroke-width": "1.5",
-                "stroke-dasharray": "4 3",
-            },
-        )
-    )
-    parts.append(text(same, top - 10, _("same cost"), text_anchor="middle", font_size="12", fill=MUTED))
-    if median is not None and median > 0:
-        position = x(median)
-        parts.append(
-            element(
-                "line",
-                {
-                    "x1": coordinate(position),
-                    "x2": coordinate(position),
-                    "y1": str(top - 4),
-                    "y2": coordinate(axis_y),
-                    "stroke": ACCENT,
-                    "stroke-width": "2",
-                },
-            )
-        )
-        anchor = "end" if position > (x0 + x1) / 2 else "start"
-        offset = -4 if anchor == "end" else 4
-        parts.append(text(position + offset, top - 10, median_label, text_anchor=anchor, font_size="12", fill=ACCENT))
+    parts.extend(reference_lines(x, top, axis_y, median, median_label, middle=(x0 + x1) / 2))
     for r, point in enumerate(points):
         middle = top + r * row_height + row_height / 2
         label = shorten(point["label"], label_width, 12)
@@ -578,48 +584,7 @@ def ratio_histogram(uid, title, description, ratios, median=None, median_label="
             )
         )
         parts.append(text((start + end) / 2, bottom - height - 4, number(count), text_anchor="middle", font_size="11"))
-    same = x(1)
-    parts.append(
-        element(
-            "line",
-            {
-                "x1": coordinate(same),
-                "x2": coordinate(same),
-                "y1": str(top - 4),
-                "y2": coordinate(bottom),
-                "stroke": INK,
-                "stroke-width": "1.5",
-                "stroke-dasharray": "4 3",
-            },
-        )
-    )
-    parts.append(text(same, top - 10, _("same cost"), text_anchor="middle", font_size="12", fill=MUTED))
-    if median:
-        position = x(median)
-        parts.append(
-            element(
-                "line",
-                {
-                    "x1": coordinate(position),
-                    "x2": coordinate(position),
-                    "y1": str(top - 4),
-                    "y2": coordinate(bottom),
-                    "stroke": ACCENT,
-                    "stroke-width": "2",
-                },
-            )
-        )
-        anchor = "end" if position > WIDTH / 2 else "start"
-        parts.append(
-            text(
-                position + (-4 if anchor == "end" else 4),
-                top - 10,
-                median_label,
-                text_anchor=anchor,
-                font_size="12",
-                fill=ACCENT,
-            )
-        )
+    parts.extend(reference_lines(x, top, bottom, median, median_label, middle=WIDTH / 2))
     parts.append(
         element(
             "line",
