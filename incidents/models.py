@@ -229,8 +229,10 @@ class Company(NaturalSlugMixin, models.Model):
 
     def refresh_search_documents(self):
         """Company names and aliases are searchable through each of the company's cases."""
-        for incident in Incident.objects.filter(company=self).select_related("company"):
-            incident.refresh_search_document(save=True)
+        aliases = [alias.name for alias in self.aliases.all()]
+        for incident in Incident.objects.filter(company=self):
+            incident.company = self
+            incident.refresh_search_document(save=True, aliases=aliases)
 
 
 class CompanyAlias(models.Model):
@@ -247,6 +249,16 @@ class CompanyAlias(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # The admin saves a company before its alias inlines: the cases learn the new name here.
+        super().save(*args, **kwargs)
+        self.company.refresh_search_documents()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self.company.refresh_search_documents()
+        return result
 
 
 class Lesson(NaturalSlugMixin, models.Model):
@@ -524,12 +536,13 @@ class Incident(models.Model):
         finish = truncate_to_precision(end, end_precision)
         return max((finish - start).days, 0)
 
-    def refresh_search_document(self, save=False):
-        aliases = " ".join(a.name for a in self.company.aliases.all()) if self.company_id else ""
+    def refresh_search_document(self, save=False, aliases=None):
+        if aliases is None:
+            aliases = [a.name for a in self.company.aliases.all()] if self.company_id else []
         parts = [
             self.title,
             self.company.name if self.company_id else "",
-            aliases,
+            " ".join(aliases),
             self.summary,
             self.story,
             self.lesson,
