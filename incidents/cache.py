@@ -25,6 +25,7 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from django.core.paginator import Paginator
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse
 from django.utils import translation
 from django.utils.cache import get_conditional_response, has_vary_header
 from django.utils.functional import cached_property
@@ -34,6 +35,8 @@ from django.utils.http import parse_http_date_safe
 GENERATION_KEY = "catalogue:generation"  # incidents.stats.GENERATION_KEY
 
 CACHEABLE_STATUS = {200, 301, 404}
+# Part of every page key: entries written in an older shape by an earlier release are never read.
+ENTRY_FORMAT = "v2"
 # Models whose rows never show on a public page.
 PRIVATE_MODELS = {"tip"}
 
@@ -78,35 +81,45 @@ def connect_signals():
 # The middleware ------------------------------------------------------------------------------------
 
 
-def page_cache_key(request):
+def page_cache_key(request, language):
     url = request.build_absolute_uri()
     digest = hashlib.blake2b(url.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-    return f"page:{translation.get_language()}:{digest}"
+    return f"page:{ENTRY_FORMAT}:{language}:{digest}"
 
 
 def request_is_cacheable(request):
+    """Decided from the request alone: the middleware runs before sessions and authentication.
+
+    Without a session cookie nobody is logged in (the site authenticates through sessions only)."""
     if request.method != "GET":
         return False
-    if request.path_info.startswith(("/admin/", "/healthz")):
+    # Never looked up: the admin, the health check, and what whitenoise serves (with its own caching headers).
+    if request.path_info.startswith(("/admin/", "/healthz", settings.STATIC_URL, settings.MEDIA_URL)):
         return False
     cookies = request.COOKIES
-    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
-        return False
-    user = getattr(request, "user", None)
-    return not (user is not None and user.is_authenticated)
+    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
 
 
-def response_is_cacheable(response):
+def response_is_cacheable(request, response):
     if response.status_code not in CACHEABLE_STATUS or response.streaming or response.cookies:
         return False
-    if has_vary_header(response, "Cookie"):
+    if not getattr(response, "is_rendered", True) or has_vary_header(response, "Cookie"):
+        return False
+    # A page with a CSRF token belongs to one visitor.
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") or request.META.get("CSRF_COOKIE_USED"):
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
         return False
     cache_control = response.get("Cache-Control", "").lower()
     return not ("private" in cache_control or "no-store" in cache_control or "no-cache" in cache_control)
 
 
 class PageCacheMiddleware:
-    """Serves anonymous readers' pages from the cache; place it after LocaleMiddleware and authentication."""
+    """Serves anonymous readers' pages from the cache. It comes first in MIDDLEWARE, like a caching proxy in
+    front of the site: a hit is answered before any other middleware runs (sessions, CSRF, authentication,
+    locale), with the status, headers and bytes the whole stack produced when the page was built (security
+    headers included: none of them depends on anything but the URL)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -116,26 +129,30 @@ class PageCacheMiddleware:
     def __call__(self, request):
         if not self.enabled or not request_is_cacheable(request):
             return single_piece(self.get_response(request))
-        key = page_cache_key(request)
-        # One round trip for both: the entry is (generation, response), fresh only if its generation is current.
+        # The language LocaleMiddleware will choose, from the same cookie and Accept-Language.
+        key = page_cache_key(request, translation.get_language_from_request(request))
+        # One round trip for both: the entry is fresh only if it was built at the current generation.
         found = cache.get_many([GENERATION_KEY, key])
         generation = found.get(GENERATION_KEY) or catalogue_generation()
         entry = found.get(key)
-        if entry is not None and entry[0] == generation:
-            cached = entry[1]
-            cached["X-Page-Cache"] = "hit"
-            # The view's own conditional GET (ETag, Last-Modified) still answers 304 from the cache.
-            last_modified = parse_http_date_safe(cached.get("Last-Modified", ""))
-            return get_conditional_response(
-                request, etag=cached.get("ETag"), last_modified=last_modified, response=cached
-            )
+        if isinstance(entry, tuple) and len(entry) == 4 and entry[0] == generation:
+            return self.replay(request, *entry[1:])
         response = single_piece(self.get_response(request))
-        # A page with a CSRF token belongs to one visitor (the cookie is set later, by an outer middleware).
-        uses_csrf = request.META.get("CSRF_COOKIE_NEEDS_UPDATE") or request.META.get("CSRF_COOKIE_USED")
-        if response_is_cacheable(response) and not uses_csrf and getattr(response, "is_rendered", True):
-            cache.set(key, (generation, response), self.timeout)
+        if response_is_cacheable(request, response):
+            cache.set(key, (generation, response.status_code, list(response.items()), response.content), self.timeout)
             response["X-Page-Cache"] = "miss"
         return response
+
+    @staticmethod
+    def replay(request, status, headers, content):
+        response = HttpResponse(content, status=status)
+        for name, value in headers:
+            response[name] = value
+        response["X-Page-Cache"] = "hit"
+        # The view's own conditional GET (ETag, Last-Modified) still answers 304 from the cache.
+        last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
+        etag = response.get("ETag")
+        return get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
 
 
 def single_piece(response):

@@ -8,7 +8,8 @@ replace the "Measured" section of docs/performance.md.
 
 Environment: BENCH_DB (sevices_bench), BENCH_PG (postgres://postgres@127.0.0.1:5432), BENCH_REDIS
 (redis://127.0.0.1:6379/3), BENCH_COUNT (100000), BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_CONNECTIONS (16),
-BENCH_PORT (a free one).
+BENCH_PORT (a free one), BENCH_WORKERS (4, as the README recommends on two cores). For a quick look at a few
+pages without touching the report: BENCH_ONLY="list,case page" and/or BENCH_MODES=cached.
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ def _free_port():
 
 
 PORT = int(os.environ.get("BENCH_PORT") or _free_port())
-WORKERS = 2
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+ONLY = [name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()]
+MODES = [mode.strip() for mode in os.environ.get("BENCH_MODES", "uncached,cached").split(",") if mode.strip()]
 DOC = ROOT / "docs" / "performance.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -106,6 +109,7 @@ def sample_urls():
     )
     company, sector, case = django_shell(code).split()
     return {
+        "home": "/",
         "list": "/cases/",
         "list, by sector": f"/cases/?sector={sector}",
         "list, by cost": "/cases/?sort=cost",
@@ -254,8 +258,9 @@ def measure(stack, urls, label, rss):
             "ratio": statistics.median(r["rps"] / c for r, c in zip(runs, ceilings, strict=True)),
             "ceiling": statistics.median(ceilings),
         }
-        print(f"  {label:9} {name:18} {results[name]['rps']:8.0f} req/s  p50 {results[name]['p50']:7.2f} ms"
-              f"  p99 {results[name]['p99']:7.2f} ms  errors {results[name]['errors']}", flush=True)  # fmt: skip
+        r = results[name]
+        print(f"  {label:9} {name:18} {r['rps']:8.0f} req/s  p50 {r['p50']:7.2f} ms  p99 {r['p99']:7.2f} ms"
+              f"  ratio {r['ratio']:.2f}  errors {r['errors']}", flush=True)  # fmt: skip
     return results
 
 
@@ -365,21 +370,27 @@ def main():
     print(f"Database {DB}: making sure it holds {COUNT:,} synthetic cases...", flush=True)
     made = build_database()
     urls = sample_urls()
+    partial = bool(ONLY) or MODES != ["uncached", "cached"]
+    if ONLY:
+        urls = {name: url for name, url in urls.items() if name in ONLY}
     print("Query plans...", flush=True)
-    plans = explain(urls)
+    plans = {} if partial else explain(urls)
     static_root = tempfile.mkdtemp(prefix="bench-static-")
     manage("collectstatic", "--noinput", "-v0", env={**ENV, "DJANGO_STATIC_ROOT": static_root})
     pages = dict(urls)
     results, rss = {}, []
     exports = {}
     try:
-        for label, cached in (("uncached", False), ("cached", True)):
-            with Stack(cached, static_root) as stack:
+        for label in MODES:
+            with Stack(label == "cached", static_root) as stack:
                 results[label] = measure(stack, pages, label, rss)
-                if not cached:
+                if label == "uncached" and not partial:
                     exports = export_memory(stack)
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
+    if partial:
+        print("A partial run (BENCH_ONLY or BENCH_MODES): docs/performance.md is left as it is.")
+        return
     report(made, plans, results, rss, exports)
 
 

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, like a caching proxy: a cached page is answered before any other middleware runs (incidents/cache.py).
+    "incidents.cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "incidents.security.SecurityHeadersMiddleware",
     "incidents.security.ContentSecurityPolicyMiddleware",
@@ -86,7 +88,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "incidents.cache.PageCacheMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

@@ -148,6 +148,33 @@ def test_cache_keys_vary_on_language_and_query_string(client):
     assert client.get("/cases/?sort=cost", HTTP_ACCEPT_LANGUAGE="en")["X-Page-Cache"] == "miss"
 
 
+def test_a_hit_replays_the_whole_stack_headers_without_touching_the_database(client):
+    case = factories.incident(title="Replayed")
+    miss = client.get(case.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="fr")
+    with CaptureQueriesContext(connection) as queries:
+        hit = client.get(case.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="fr")
+    assert (miss["X-Page-Cache"], hit["X-Page-Cache"]) == ("miss", "hit")
+    assert len(queries) == 0
+    assert hit.content == miss.content
+    for header in ("Content-Security-Policy", "X-Frame-Options", "Content-Language", "Vary", "ETag", "Content-Type"):
+        assert hit[header] == miss[header], header
+    assert hit["Content-Language"] == "fr"
+    # The view's conditional GET, answered from the cache.
+    again = client.get(case.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="fr", HTTP_IF_NONE_MATCH=miss["ETag"])
+    assert again.status_code == 304
+
+
+def test_an_entry_in_an_older_shape_is_rebuilt_not_misread(client):
+    from incidents.cache import page_cache_key
+    from incidents.stats import catalogue_generation
+
+    factories.incident(title="Old shape")
+    request = client.get("/cases/").wsgi_request
+    cache.set(page_cache_key(request, "en"), (catalogue_generation(), "an old pickled response"))
+    response = client.get("/cases/")
+    assert response.status_code == 200 and "Old shape" in response.content.decode()
+
+
 def test_logged_in_editors_always_get_fresh_pages(client):
     editor = factories.user(superuser=True)
     case = factories.incident(title="Seen by an editor")
