@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils import translation
@@ -127,13 +127,22 @@ class PageCacheMiddleware:
         self.enabled = getattr(settings, "PAGE_CACHE_ENABLED", True)
 
     def __call__(self, request):
+        from incidents import stats
+
+        with stats.generation_read_once():
+            return self.respond(request)
+
+    def respond(self, request):
+        from incidents import stats
+
         if not self.enabled or not request_is_cacheable(request):
             return single_piece(self.get_response(request))
         # The language LocaleMiddleware will choose, from the same cookie and Accept-Language.
         key = page_cache_key(request, translation.get_language_from_request(request))
         # One round trip for both: the entry is fresh only if it was built at the current generation.
         found = cache.get_many([GENERATION_KEY, key])
-        generation = found.get(GENERATION_KEY) or catalogue_generation()
+        stats.remember_generation(found.get(GENERATION_KEY))
+        generation = catalogue_generation()
         entry = found.get(key)
         if isinstance(entry, tuple) and len(entry) == 4 and entry[0] == generation:
             return self.replay(request, *entry[1:])
@@ -188,9 +197,6 @@ class RedisCache(DjangoRedisCache):
 
 # Lists at scale ------------------------------------------------------------------------------------
 
-# From this offset on, a page first reads only the ids (an index-only scan of the sort index), then its rows.
-DEFERRED_JOIN_OFFSET = 200
-
 
 def _query_digest(queryset):
     sql, params = queryset.query.sql_with_params()
@@ -198,34 +204,101 @@ def _query_digest(queryset):
 
 
 class CataloguePaginator(Paginator):
-    """Django's Paginator with two changes that matter at 100,000 cases; page URLs stay `?page=N`.
+    """Django's Paginator, for lists of up to 100,000 cases; page URLs stay `?page=N`.
 
-    - The count is cached per query and catalogue generation: every page of a list shares it, and an edit
-      refreshes it (counting 93,000 published cases costs more than the rest of the page).
-    - Deep pages use a deferred join: `OFFSET` runs over the ids alone, then the page's rows are fetched by
-      id, so page 2,000 reads 40,000 index entries instead of 40,000 rows.
+    - The count and each page's ids are cached per query and catalogue generation: every page of a list
+      shares the count (counting 93,000 published cases costs more than the rest of the page), and a page
+      ranked by relevance is ranked once per edit, not once per reader.
+    - A page reads its ids alone (`OFFSET` over the sort index), then its rows by id, and only when they
+      are needed: the case cards of a page are themselves cached (`case_cards`), so a page whose cards
+      are all cached reads no row at all. Page 2,000 reads 40,000 index entries, not 40,000 rows.
+
+    `key` names the query for the cache (the list's canonical filters, "company:42"); without it, the
+    query's SQL is hashed.
     """
+
+    def __init__(self, object_list, per_page, *, key=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._key = key
+
+    @cached_property
+    def cache_key(self):
+        digest = self._key or _query_digest(self.object_list)
+        return hashlib.blake2b(digest.encode(), digest_size=16).hexdigest()
+
+    def _cached(self, name, compute):
+        key = f"{name}:{catalogue_generation()}:{self.cache_key}"
+        value = cache.get(key)
+        if value is None:
+            value = compute()
+            cache.set(key, value, getattr(settings, "PAGE_CACHE_SECONDS", 600))
+        return value
 
     @cached_property
     def count(self):
         if not hasattr(self.object_list, "query"):
             return super().count
-        key = f"count:{catalogue_generation()}:{_query_digest(self.object_list)}"
-        value = cache.get(key)
-        if value is None:
-            value = super().count
-            cache.set(key, value, getattr(settings, "PAGE_CACHE_SECONDS", 600))
-        return value
+        return self._cached("count", lambda: Paginator.count.func(self))
 
     def page(self, number):
         number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        if bottom < DEFERRED_JOIN_OFFSET or not hasattr(self.object_list, "values_list"):
+        if not hasattr(self.object_list, "values_list"):
             return super().page(number)
+        bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=ids)}
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        ids = self._cached(
+            f"page{number}x{self.per_page}", lambda: list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        )
+        return CataloguePage(ids, number, self)
+
+
+class CataloguePage(Page):
+    """A page that knows its case ids and reads their rows (one query, in page order) on first use."""
+
+    def __init__(self, ids, number, paginator):
+        self.ids = ids
+        self._rows = None
+        super().__init__(None, number, paginator)
+
+    @property
+    def object_list(self):
+        if self._rows is None:
+            self._rows = self.rows_for(self.ids)
+        return self._rows
+
+    @object_list.setter
+    def object_list(self, value):  # Page.__init__ sets it; the rows come from the ids
+        pass
+
+    def rows_for(self, ids):
+        if not ids:
+            return []
+        found = {row.pk: row for row in self.paginator.object_list.order_by().filter(pk__in=ids)}
+        return [found[pk] for pk in ids if pk in found]
+
+
+def case_cards(page, snippets=None):
+    """The rendered case cards of a page (`includes/_case_card.html`), each cached per case, language and
+    catalogue generation: one round trip for the page's cards, and only the cards not cached yet read
+    their rows. `snippets` (a search page's highlighted excerpts) are computed for those only."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+
+    ids = page.ids if isinstance(page, CataloguePage) else [case.pk for case in page]
+    tag = hashlib.blake2b(snippets.encode(), digest_size=8).hexdigest() if snippets else ""
+    prefix = f"card:{ENTRY_FORMAT}:{catalogue_generation()}:{translation.get_language()}:{tag}:"
+    found = cache.get_many([prefix + str(pk) for pk in ids])
+    missing = [pk for pk in ids if prefix + str(pk) not in found]
+    if missing:
+        rows = page.rows_for(missing) if isinstance(page, CataloguePage) else [c for c in page if c.pk in missing]
+        if snippets:
+            from incidents.views import attach_snippets
+
+            attach_snippets(rows, snippets)
+        made = {prefix + str(case.pk): render_to_string("includes/_case_card.html", {"case": case}) for case in rows}
+        cache.set_many(made, getattr(settings, "PAGE_CACHE_SECONDS", 600))
+        found.update(made)
+    return [mark_safe(found[prefix + str(pk)]) for pk in ids if prefix + str(pk) in found]
 
 
 def cached_facets(filterset):
@@ -234,9 +307,16 @@ def cached_facets(filterset):
     from incidents.stats import filter_query
 
     query = filter_query(filterset.data, filterset.FILTER_PARAMS)
-    key = f"facets:{catalogue_generation()}:{hashlib.blake2b(query.encode(), digest_size=16).hexdigest()}"
+    key = (
+        f"facets:{ENTRY_FORMAT}:{catalogue_generation()}:{hashlib.blake2b(query.encode(), digest_size=16).hexdigest()}"
+    )
     value = cache.get(key)
     if value is None:
+        from incidents.models import HarmType, Sector
+
         value = filterset.facets()
+        # The options themselves (slug and name), read with their counts rather than on every request.
+        value["sector_options"] = list(Sector.objects.values_list("pk", "slug", "name"))
+        value["harm_options"] = list(HarmType.objects.values_list("pk", "slug", "name"))
         cache.set(key, value, getattr(settings, "PAGE_CACHE_SECONDS", 600))
     return value

@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition
 
+from incidents import stats
 from incidents.models import (
     Correction,
     CostEstimate,
@@ -264,25 +265,29 @@ def _newest_history(model):
 def case_validators(request, pk, slug=None, **kwargs):
     """(etag, last_modified) of a published or retracted case page, or (None, None) when the view must decide.
 
-    One query, memoised on the request so that the ETag and Last-Modified functions share it.
+    One query per case and catalogue generation (every change to a case or its inlines bumps it), memoised
+    on the request so that the ETag and Last-Modified functions share it.
     """
     memo = getattr(request, "_case_validators", None)
     if memo is not None and memo[0] == pk:
         return memo[1]
-    annotations = {f"h_{model._meta.model_name}": _newest_history(model) for model in INLINE_MODELS}
-    annotations["h_incident"] = Subquery(
-        Incident.history.model.objects.filter(id=OuterRef("pk")).order_by("-history_date").values("history_date")[:1],
-        output_field=DateTimeField(),
-    )
-    row = (
-        Incident.objects.filter(pk=pk, status__in=[Status.PUBLISHED, Status.RETRACTED])
-        .annotate(**annotations)
-        .values("slug", "status", "updated_at", *annotations)
-        .first()
-    )
+    names = [f"h_{model._meta.model_name}" for model in INLINE_MODELS] + ["h_incident"]
+
+    def newest_changes():
+        annotations = {f"h_{model._meta.model_name}": _newest_history(model) for model in INLINE_MODELS}
+        history = Incident.history.model.objects.filter(id=OuterRef("pk")).order_by("-history_date")
+        annotations["h_incident"] = Subquery(history.values("history_date")[:1], output_field=DateTimeField())
+        return (
+            Incident.objects.filter(pk=pk, status__in=[Status.PUBLISHED, Status.RETRACTED])
+            .annotate(**annotations)
+            .values("slug", "status", "updated_at", *annotations)
+            .first()
+        )
+
+    row = stats.cached("case-validators", str(pk), newest_changes)
     result = (None, None)
     if row is not None and row["slug"] == slug:
-        dates = [row["updated_at"], *(row[name] for name in annotations)]
+        dates = [row["updated_at"], *(row[name] for name in names)]
         last_modified = max(d for d in dates if d is not None)
         language = translation.get_language() or settings.LANGUAGE_CODE
         fingerprint = "|".join([str(pk), row["slug"], row["status"], language, *(str(d) for d in dates)])

@@ -9,7 +9,9 @@ the page and in docs/insights.md.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import threading
 import time
 
 from django.core.cache import cache
@@ -62,14 +64,44 @@ APOLOGY_LEVELS = [q.value for q in ApologyQuality]
 GENERATION_KEY = "catalogue:generation"
 
 
+class _RequestMemo(threading.local):
+    active = False
+    generation = None
+
+
+_memo = _RequestMemo()
+
+
+@contextlib.contextmanager
+def generation_read_once():
+    """Within this block (a request: the page cache middleware opens it), the generation is read from the
+    cache once, then remembered: a list page keys its count, page, facets and cards on it, and each read is a
+    round trip to Redis. A bump made inside the block is seen at once."""
+    _memo.active, _memo.generation = True, None
+    try:
+        yield
+    finally:
+        _memo.active, _memo.generation = False, None
+
+
+def remember_generation(generation) -> None:
+    """The generation the caller has just read along with something else (the page cache's one round trip)."""
+    if _memo.active and generation is not None:
+        _memo.generation = generation
+
+
 def catalogue_generation() -> int:
     """The catalogue's current generation: part of every cache key that depends on published data."""
+    if _memo.generation is not None:
+        return _memo.generation
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         # First use, or the cache lost it: start from the clock (in microseconds, far ahead of any run of
         # bumps), so that a number already used is not handed out again.
         cache.add(GENERATION_KEY, time.time_ns() // 1000, timeout=None)
         generation = cache.get(GENERATION_KEY)
+    if _memo.active:
+        _memo.generation = generation
     return generation
 
 
@@ -84,6 +116,7 @@ def bump_generation() -> None:
 
 
 def _increment():
+    _memo.generation = None
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:  # not there yet (first use or flushed cache)

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Max, Min, Prefetch, Q
+from django.db.models import Count, Max, Min, Prefetch, Q, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_safe
 from django.views.generic import ListView, TemplateView
 from django_filters.views import FilterView
 
 from incidents import stats
-from incidents.cache import CataloguePaginator, cached_facets
+from incidents.cache import CataloguePaginator, cached_facets, case_cards, catalogue_generation
 from incidents.filters import (
     HEADLINE_OPTIONS,
     SORTS,
@@ -32,7 +35,6 @@ from incidents.models import (
     Company,
     CostEstimate,
     CostKind,
-    HarmType,
     Incident,
     IncidentImage,
     Lesson,
@@ -44,9 +46,11 @@ from incidents.text import format_big_money
 PAGE_SIZE = 20
 
 
-def paginate(request, queryset, per_page=PAGE_SIZE):
-    """A page of results; a page number out of range or not a number shows the nearest real page."""
-    paginator = CataloguePaginator(queryset, per_page)  # cached count, deferred join on deep pages
+def paginate(request, queryset, per_page=PAGE_SIZE, key=None):
+    """A page of results; a page number out of range or not a number shows the nearest real page.
+
+    `key` names the query in the cache (count and page ids, once per catalogue generation)."""
+    paginator = CataloguePaginator(queryset, per_page, key=key)
     return paginator.get_page(request.GET.get("page"))
 
 
@@ -89,22 +93,23 @@ class IncidentListView(FilterView):
         return Incident.objects.published().with_related().newest()
 
     def paginate_queryset(self, queryset, page_size):
-        page = paginate(self.request, queryset, page_size)
-        return page.paginator, page, page.object_list, page.has_other_pages()
+        # The queryset follows from the filters and the sort alone: they name it in the cache.
+        key = "list:" + stats.filter_query(self.filterset.data, (*IncidentFilterSet.FILTER_PARAMS, "sort"))
+        page = paginate(self.request, queryset, page_size, key=key)
+        return page.paginator, page, page, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = context["filter"]
-        page_cases = list(context["page_obj"].object_list)
-        attach_snippets(page_cases, filterset.search_text)
         facets = cached_facets(filterset)  # once per set of filters and catalogue generation
         context.update(
-            cases=page_cases,
+            cards=case_cards(context["page_obj"], snippets=filterset.search_text),
+            cases=context["page_obj"],  # the page's rows, read only if used (the template shows the cards)
             chips=active_filter_chips(filterset),
             sort_key=filterset.sort_key,
             sorts=[(key, label) for key, (label, _ordering) in SORTS.items()],
-            sector_options=facet_options(Sector.objects.all(), facets["sector"], filterset.data.getlist("sector")),
-            harm_options=facet_options(HarmType.objects.all(), facets["harm"], filterset.data.getlist("harm")),
+            sector_options=facet_options(facets["sector_options"], facets["sector"], filterset.data.getlist("sector")),
+            harm_options=facet_options(facets["harm_options"], facets["harm"], filterset.data.getlist("harm")),
             apology_options=[
                 {
                     "value": quality.slug,
@@ -126,10 +131,11 @@ class IncidentListView(FilterView):
         return context
 
 
-def facet_options(objects, counts, selected):
+def facet_options(options, counts, selected):
+    """`options` are (pk, slug, name), in the models' order."""
     return [
-        {"value": obj.slug, "label": obj.name, "count": counts.get(obj.pk, 0), "checked": obj.slug in selected}
-        for obj in objects
+        {"value": slug, "label": name, "count": counts.get(pk, 0), "checked": slug in selected}
+        for pk, slug, name in options
     ]
 
 
@@ -171,10 +177,7 @@ def case_prefetches():
 
 @require_safe  # link checkers ask with HEAD: a cited link must answer it
 def incident_detail(request, pk, slug=None):
-    case = get_object_or_404(
-        Incident.objects.select_related("company__sector", "merged_into").prefetch_related(*case_prefetches()),
-        pk=pk,
-    )
+    case = get_object_or_404(Incident.objects.select_related("company__sector", "merged_into"), pk=pk)
     if case.status == Status.MERGED and case.merged_into_id:
         target = case.merged_into
         for _hop in range(5):  # a chain of merges ends on the surviving case
@@ -188,14 +191,28 @@ def incident_detail(request, pk, slug=None):
     if slug != case.slug:
         return redirect(case.get_absolute_url(), permanent=True)
     if case.status == Status.RETRACTED:
+        prefetch_related_objects([case], *case_prefetches())
         return render(request, "incidents/incident_retracted.html", {"case": case})
-    context = {
-        "case": case,
-        "is_preview": is_preview,
-        "facts": key_facts(case),
-        "related": related_cases(case),
-        "apology_scale": [(q, APOLOGY_DEFINITIONS[q.value]) for q in ApologyQuality],
-    }
+    # The page's head and body, rendered once per case, language and catalogue generation (every change to
+    # a case, its company, sector or inlines bumps it); a preview is always rendered afresh.
+    key = f"case-page:{catalogue_generation()}:{translation.get_language()}:{request.scheme}:{request.get_host()}:{pk}"
+    blocks = None if is_preview else cache.get(key)
+    if blocks is None:
+        prefetch_related_objects([case], *case_prefetches())
+        context = {
+            "case": case,
+            "is_preview": is_preview,
+            "facts": key_facts(case),
+            "related": related_cases(case),
+            "apology_scale": [(q, APOLOGY_DEFINITIONS[q.value]) for q in ApologyQuality],
+        }
+        blocks = {
+            "case_head": render_to_string("includes/_case_head.html", context, request),
+            "case_body": render_to_string("includes/_case_body.html", context, request),
+        }
+        if not is_preview:
+            cache.set(key, blocks, getattr(settings, "PAGE_CACHE_SECONDS", 600))
+    context = {"case": case, "is_preview": is_preview, **{name: mark_safe(html) for name, html in blocks.items()}}
     return render(request, "incidents/incident_detail.html", context)
 
 
@@ -287,7 +304,7 @@ class CompanyListView(ListView):
 def company_detail(request, slug):
     company = get_object_or_404(Company.objects.select_related("sector").prefetch_related("aliases"), slug=slug)
     cases = Incident.objects.published().for_company(company)
-    page = paginate(request, cases.with_related().newest())
+    page = paginate(request, cases.with_related().newest(), key=f"company:{company.pk}")
     if not page.paginator.count:  # a company known only from drafts or retracted cases is not public
         raise Http404("No published case for this company.")
     apology_counts = dict(cases.values_list("apology_quality").annotate(n=Count("id")).order_by())
@@ -319,7 +336,8 @@ def company_detail(request, slug):
             for e in estimates
         ],
     }
-    return render(request, "incidents/company_detail.html", {"company": company, "page_obj": page, "record": record})
+    context = {"company": company, "page_obj": page, "cards": case_cards(page), "record": record}
+    return render(request, "incidents/company_detail.html", context)
 
 
 class SectorListView(ListView):
@@ -344,10 +362,11 @@ def sector_detail(request, slug):
         .filter(n_cases__gt=0)
         .order_by("-n_cases", "name")[:30]
     )
+    page = paginate(request, cases, key=f"sector:{sector.pk}")
     return render(
         request,
         "incidents/sector_detail.html",
-        {"sector": sector, "page_obj": paginate(request, cases), "companies": companies},
+        {"sector": sector, "page_obj": page, "cards": case_cards(page), "companies": companies},
     )
 
 
@@ -355,7 +374,9 @@ def sector_detail(request, slug):
 def lesson_detail(request, slug):
     lesson = get_object_or_404(Lesson, slug=slug)
     cases = Incident.objects.published().filter(lessons=lesson).with_related().newest()
-    return render(request, "incidents/lesson_detail.html", {"lesson": lesson, "page_obj": paginate(request, cases)})
+    page = paginate(request, cases, key=f"lesson:{lesson.pk}")
+    context = {"lesson": lesson, "page_obj": page, "cards": case_cards(page)}
+    return render(request, "incidents/lesson_detail.html", context)
 
 
 class AboutView(TemplateView):
