@@ -25,7 +25,7 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from django.core.paginator import Page, Paginator
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.utils import translation
 from django.utils.cache import get_conditional_response, has_vary_header
 from django.utils.functional import cached_property
@@ -154,7 +154,10 @@ class PageCacheMiddleware:
 
     @staticmethod
     def replay(request, status, headers, content):
-        response = HttpResponse(content, status=status)
+        if status == 301:  # a redirect stays one (its `url`, as Django's redirect responses have)
+            response = HttpResponsePermanentRedirect(dict(headers)["Location"], content=content)
+        else:
+            response = HttpResponse(content, status=status)
         for name, value in headers:
             response[name] = value
         response["X-Page-Cache"] = "hit"
