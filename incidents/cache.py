@@ -201,11 +201,6 @@ class RedisCache(DjangoRedisCache):
 # Lists at scale ------------------------------------------------------------------------------------
 
 
-def _query_digest(queryset):
-    sql, params = queryset.query.sql_with_params()
-    return hashlib.blake2b(repr((sql, params)).encode(), digest_size=16).hexdigest()
-
-
 class CataloguePaginator(Paginator):
     """Django's Paginator, for lists of up to 100,000 cases; page URLs stay `?page=N`.
 
@@ -217,7 +212,7 @@ class CataloguePaginator(Paginator):
       are all cached reads no row at all. Page 2,000 reads 40,000 index entries, not 40,000 rows.
 
     `key` names the query for the cache (the list's canonical filters, "company:42"); without it, the
-    query's SQL is hashed.
+    query's SQL names it.
     """
 
     def __init__(self, object_list, per_page, *, key=None, **kwargs):
@@ -225,17 +220,13 @@ class CataloguePaginator(Paginator):
         self._key = key
 
     @cached_property
-    def cache_key(self):
-        digest = self._key or _query_digest(self.object_list)
-        return hashlib.blake2b(digest.encode(), digest_size=16).hexdigest()
+    def query_name(self):
+        return self._key or repr(self.object_list.query.sql_with_params())
 
     def _cached(self, name, compute):
-        key = f"{name}:{catalogue_generation()}:{self.cache_key}"
-        value = cache.get(key)
-        if value is None:
-            value = compute()
-            cache.set(key, value, getattr(settings, "PAGE_CACHE_SECONDS", 600))
-        return value
+        from incidents import stats
+
+        return stats.cached(f"paginator-{name}", self.query_name, compute, timeout=settings.PAGE_CACHE_SECONDS)
 
     @cached_property
     def count(self):
@@ -299,27 +290,22 @@ def case_cards(page, snippets=None):
 
             attach_snippets(rows, snippets)
         made = {prefix + str(case.pk): render_to_string("includes/_case_card.html", {"case": case}) for case in rows}
-        cache.set_many(made, getattr(settings, "PAGE_CACHE_SECONDS", 600))
+        cache.set_many(made, settings.PAGE_CACHE_SECONDS)
         found.update(made)
     return [mark_safe(found[prefix + str(pk)]) for pk in ids if prefix + str(pk) in found]
 
 
 def cached_facets(filterset):
-    """The list's facet counts, computed once per set of filters and catalogue generation (page and sort
-    do not change them)."""
-    from incidents.stats import filter_query
+    """The list's facet counts, with the options they count, computed once per set of filters and catalogue
+    generation (page and sort do not change them)."""
+    from incidents import stats
+    from incidents.models import HarmType, Sector
 
-    query = filter_query(filterset.data, filterset.FILTER_PARAMS)
-    key = (
-        f"facets:{ENTRY_FORMAT}:{catalogue_generation()}:{hashlib.blake2b(query.encode(), digest_size=16).hexdigest()}"
-    )
-    value = cache.get(key)
-    if value is None:
-        from incidents.models import HarmType, Sector
+    def compute():
+        facets = filterset.facets()
+        facets["sector_options"] = list(Sector.objects.values_list("pk", "slug", "name"))
+        facets["harm_options"] = list(HarmType.objects.values_list("pk", "slug", "name"))
+        return facets
 
-        value = filterset.facets()
-        # The options themselves (slug and name), read with their counts rather than on every request.
-        value["sector_options"] = list(Sector.objects.values_list("pk", "slug", "name"))
-        value["harm_options"] = list(HarmType.objects.values_list("pk", "slug", "name"))
-        cache.set(key, value, getattr(settings, "PAGE_CACHE_SECONDS", 600))
-    return value
+    query = stats.filter_query(filterset.data, filterset.FILTER_PARAMS)
+    return stats.cached("facets", query, compute, timeout=settings.PAGE_CACHE_SECONDS)

@@ -124,14 +124,14 @@ def _increment():
         cache.incr(GENERATION_KEY)
 
 
-def cached(scope: str, query: str, compute):
+def cached(scope: str, query: str, compute, timeout=STATS_TIMEOUT):
     """`compute()` once per catalogue generation, scope ("insights", "company:42"...) and filter query."""
     digest = hashlib.blake2b(query.encode(), digest_size=12).hexdigest()
     key = f"stats:{catalogue_generation()}:{scope}:{digest}"
     value = cache.get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, STATS_TIMEOUT)
+        cache.set(key, value, timeout)
     return value
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Max, Min, Prefetch, Q, prefetch_related_objects
 from django.db.models.expressions import RawSQL
@@ -19,8 +18,8 @@ from django.views.decorators.http import require_GET, require_safe
 from django.views.generic import ListView, TemplateView
 from django_filters.views import FilterView
 
-from incidents import stats
-from incidents.cache import CataloguePaginator, cached_facets, case_cards, catalogue_generation
+from incidents import seo, stats
+from incidents.cache import CataloguePaginator, cached_facets, case_cards
 from incidents.filters import (
     HEADLINE_OPTIONS,
     SORTS,
@@ -199,11 +198,8 @@ def incident_detail(request, pk, slug=None):
     if case.status == Status.RETRACTED:
         prefetch_related_objects([case], *case_prefetches())
         return render(request, "incidents/incident_retracted.html", {"case": case})
-    # The page's head and body, rendered once per case, language and catalogue generation (every change to
-    # a case, its company, sector or inlines bumps it); a preview is always rendered afresh.
-    key = f"case-page:{catalogue_generation()}:{translation.get_language()}:{request.scheme}:{request.get_host()}:{pk}"
-    blocks = None if is_preview else cache.get(key)
-    if blocks is None:
+
+    def render_blocks():
         prefetch_related_objects([case], *case_prefetches())
         context = {
             "case": case,
@@ -212,12 +208,17 @@ def incident_detail(request, pk, slug=None):
             "related": related_cases(case),
             "apology_scale": [(q, APOLOGY_DEFINITIONS[q.value]) for q in ApologyQuality],
         }
-        blocks = {
-            "case_head": render_to_string("includes/_case_head.html", context, request),
+        return {
+            "case_head": seo.json_ld_script(seo.case_jsonld(request, case)),
             "case_body": render_to_string("includes/_case_body.html", context, request),
         }
-        if not is_preview:
-            cache.set(key, blocks, getattr(settings, "PAGE_CACHE_SECONDS", 600))
+
+    # The page's head and body, rendered once per case, language and catalogue generation (every change to
+    # a case, its company, sector or inlines bumps it); a preview is always rendered afresh.
+    page = f"{translation.get_language()}:{request.scheme}:{request.get_host()}:{pk}"
+    blocks = (
+        render_blocks() if is_preview else stats.cached("case-page", page, render_blocks, settings.PAGE_CACHE_SECONDS)
+    )
     context = {"case": case, "is_preview": is_preview, **{name: mark_safe(html) for name, html in blocks.items()}}
     return render(request, "incidents/incident_detail.html", context)
 
