@@ -10,7 +10,7 @@ MANAGE := $(BIN)/python manage.py
 # Local commands run with debug on unless told otherwise; production sets DJANGO_SECRET_KEY instead.
 DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
 
-.PHONY: install db run test lint format messages check-messages lock clean bench
+.PHONY: install db run test mutation lint format messages check-messages lock clean bench
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ run: db
 
 test: db
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Mutation testing (docs/testing.md): plants small bugs in the modules listed under [tool.mutmut] in pyproject.toml
+# and counts those the suite catches. Slow (about an hour on 2 cores): not part of CI.
+mutation: db
+	rm -rf mutants
+	$(BIN)/mutmut run
+	$(BIN)/python scripts/mutation_report.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -309,14 +309,6 @@ def test_public_pages_use_indexes_at_scale(client, settings):
 # Two app servers sharing PostgreSQL and Redis -----------------------------------------------------
 
 
-def redis_reachable():
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -329,15 +321,10 @@ def fetch(port, path):
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not redis_reachable(), reason="needs Redis at 127.0.0.1:6379")
 @pytest.mark.django_db(transaction=True)
-def test_an_edit_through_one_app_server_shows_on_the_other(live_server):
-    redis_url = "redis://127.0.0.1:6379/7"
-    # A new database with the cache of an earlier one would be served that one's pages and cards (same ids,
-    # same generation): empty it first, as a deploy does after restoring a database (docs/deploy.md).
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()
+def test_an_edit_through_one_app_server_shows_on_the_other(live_server, redis_url):
+    # The fixture empties the Redis database first: a new database with the cache of an earlier one would be
+    # served that one's pages and cards (same ids, same generation), as after restoring a database (docs/deploy.md).
     case = factories.incident(title="Seen by both servers")
     db = connection.settings_dict
     credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
@@ -383,6 +370,61 @@ def test_an_edit_through_one_app_server_shows_on_the_other(live_server):
         for server in servers:
             server.terminate()
             server.wait(timeout=20)
+
+
+@pytest.fixture
+def redis_cache(redis_url, settings):
+    """The production cache backend (incidents.cache.RedisCache) on a real Redis server, for one test."""
+    settings.CACHES = {"default": {"BACKEND": "incidents.cache.RedisCache", "LOCATION": redis_url}}
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+def test_the_redis_backend_stores_in_redis_through_one_reused_client(redis_cache, redis_url):
+    import redis
+    from django.core.cache import caches
+
+    from incidents.cache import RedisCache
+
+    assert isinstance(caches["default"], RedisCache)
+    redis_cache.set("probe", {"answer": 42}, timeout=30)
+    assert redis_cache.get_many(["probe", "absent"]) == {"probe": {"answer": 42}}
+    redis_cache.set("counter", 1, timeout=30)
+    assert redis_cache.incr("counter") == 2
+    raw = redis.Redis.from_url(redis_url)
+    assert raw.exists(caches["default"].make_key("probe")) == 1  # really in Redis, not in this process
+    client = caches["default"]._cache.get_client()
+    assert caches["default"]._cache.get_client() is client  # one redis-py client, not one per operation
+    assert caches["default"]._cache.get_client("probe", write=True) is not None
+
+
+def test_with_redis_pages_are_cached_and_an_edit_shows_at_once(client, redis_cache):
+    case = factories.incident(title="Kept in Redis")
+    assert client.get("/cases/")["X-Page-Cache"] == "miss"
+    hit = client.get("/cases/")
+    assert hit["X-Page-Cache"] == "hit" and "Kept in Redis" in hit.content.decode()
+    case.title = "Edited while in Redis"
+    case.save()  # bumps the generation stored in Redis
+    fresh = client.get("/cases/")
+    assert fresh["X-Page-Cache"] == "miss"
+    assert "Edited while in Redis" in fresh.content.decode() and "Kept in Redis" not in fresh.content.decode()
+
+
+@pytest.mark.parametrize("backend", ["configured", "redis"])
+def test_a_cached_redirect_is_replayed_as_a_permanent_redirect(client, request, backend):
+    if backend == "redis":
+        request.getfixturevalue("redis_cache")
+    case = factories.incident(title="Moved about")
+    short = f"/cases/{case.pk}/"
+    first = client.get(short)
+    second = client.get(short)
+    assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
+    assert second.status_code == 301 and second.url == case.get_absolute_url() == second["Location"]
+    # A client that follows redirects reads the replayed response's url, as it does Django's own redirects.
+    followed = client.get(short, follow=True)
+    assert followed.redirect_chain == [(case.get_absolute_url(), 301)]
+    assert "Moved about" in followed.content.decode()
 
 
 def test_database_connections_persist_with_health_checks():
