@@ -729,6 +729,9 @@ class CaseImporter:
             case.published_at = timezone.now()  # as the admin's publish action does
         if case.status == Status.MERGED and not case.merged_into_id:
             errors.append(_("status: a merged case needs merged_into."))
+        if case.merged_into_id is not None and case.merged_into_id == case.pk:
+            # full_clean() leaves merged_into out (the rule above says it better), so its constraint is checked here.
+            errors.append(f"merged_into: {_('A case cannot be merged into itself.')}")
         if case.status == Status.RETRACTED and not case.retraction_reason.strip():
             errors.append(_("status: a retracted case needs its retraction_reason."))
         try:

@@ -1,15 +1,18 @@
 """import_cases / export_cases: the shared schema, all-or-nothing imports with line numbers, idempotence."""
 
 import csv
+import datetime
 import io
 import json
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils.dateparse import parse_datetime
 
 from incidents import imports
-from incidents.models import Company, Incident, Source, Status
+from incidents.models import ApologyQuality, Company, CostEstimate, Incident, Source, Status, TimelineEvent
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +46,12 @@ def write_csv(path, rows):
     return path
 
 
+def write_json(path, rows):
+    """One object per line, as the CSV has one row per line: line 2 is the first case in both."""
+    path.write_text("[\n" + ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n]\n")
+    return path
+
+
 def new_case_row(company, **overrides):
     row = {
         "title": "Parcel lost, refund refused",
@@ -67,25 +76,198 @@ def new_case_row(company, **overrides):
 # The schema ----------------------------------------------------------------------------------------------------
 
 
+COLUMNS_IN_ORDER = [
+    "reference", "id", "title", "slug", "status", "company", "company_slug", "sector", "country", "language",
+    "occurred_on", "occurred_precision", "first_response_on", "first_response_precision", "resolved_on",
+    "resolved_precision", "apology_quality", "customers_affected", "harm_types", "lessons", "summary", "story",
+    "lesson", "apology_text", "response", "corrective_actions", "costs", "sources", "timeline", "published_at",
+    "updated_at", "url", "retraction_reason", "merged_into",
+]  # fmt: skip
+
+
 def test_the_schema_is_a_stable_documented_list():
-    assert imports.COLUMN_NAMES[:6] == ["reference", "id", "title", "slug", "status", "company"]
-    assert {"harm_types", "lessons", "costs", "sources", "timeline", "published_at", "updated_at", "url"} <= set(
-        imports.COLUMN_NAMES
-    )
+    """Columns are never renamed, removed or reordered: a new one only ever comes at the end."""
+    assert imports.COLUMN_NAMES[: len(COLUMNS_IN_ORDER)] == COLUMNS_IN_ORDER
     assert len(set(imports.COLUMN_NAMES)) == len(imports.COLUMNS)
     assert all(str(column.description) for column in imports.COLUMNS)
 
 
+def test_a_case_is_one_row_with_every_column():
+    rail = factories.sector(name="Rail", slug="rail")
+    sncf = factories.company(name="SNCF", slug="sncf", sector=rail)
+    case = factories.incident(
+        pk=42,
+        sources=0,
+        title="Fifteen hours to Port-Bou",
+        slug="fifteen-hours-to-port-bou",
+        company=sncf,
+        country="ES",
+        language="en",
+        occurred_on=datetime.date(2020, 1, 15),
+        first_response_on=datetime.date(2020, 2, 1),
+        first_response_precision="month",
+        resolved_on=datetime.date(2020, 6, 30),
+        resolved_precision="year",
+        apology_quality=ApologyQuality.FORMAL,
+        customers_affected=300,
+        summary="A night train stopped for fifteen hours.",
+        story="The *whole* story.",
+        lesson="Tell passengers what is happening.",
+        apology_text="We regret the inconvenience.",
+        response="A voucher.",
+        corrective_actions="New procedure.",
+        published_at=datetime.datetime(2021, 3, 4, 10, 30, tzinfo=datetime.UTC),
+        harm_types=[factories.harm_type(slug="stranded"), factories.harm_type(slug="delay")],
+        lessons=[factories.lesson(slug="say-what-is-happening")],
+    )
+    # Made out of order: the row lists sources by position, events by date, costs by position.
+    inquiry = factories.source(
+        incident=case,
+        title="The inquiry",
+        url="https://example.org/inquiry",
+        published_on=datetime.date(2020, 3, 1),
+        position=1,
+        kind="report",
+        language="fr",
+    )
+    factories.source(
+        incident=case,
+        title="Night train stuck",
+        publisher="El País",
+        url="",
+        archive_url="https://archive.org/x",
+        published_on=None,
+        position=0,
+    )
+    factories.cost(case, "49.90", kind="remedy", position=1)
+    factories.cost(
+        case,
+        "1000",
+        currency="USD",
+        amount_high=Decimal("2500"),
+        method="media_value",
+        claimed_by="An analyst",
+        note="Rough.",
+        source=inquiry,
+        position=0,
+    )
+    factories.event(case, date=datetime.date(2020, 1, 20), description="Refund refused", channel="customer_service")
+    factories.event(
+        case,
+        date=datetime.date(2020, 1, 16),
+        precision="month",
+        description="Tweets",
+        channel="social_media",
+        is_turning_point=True,
+    )
+    factories.incident(pk=43, sources=0, company=sncf, status=Status.MERGED, merged_into=case, title="Port-Bou again")
+
+    rows = list(imports.iter_rows(Incident.objects.all(), base_url="https://example.org/"))
+    assert [list(row) for row in rows] == [COLUMNS_IN_ORDER, COLUMNS_IN_ORDER]
+    row, merged = rows
+    assert parse_datetime(row.pop("updated_at")) == Incident.objects.get(pk=42).updated_at
+    assert row == {
+        "reference": "SC-0042",
+        "id": 42,
+        "title": "Fifteen hours to Port-Bou",
+        "slug": "fifteen-hours-to-port-bou",
+        "status": "published",
+        "company": "SNCF",
+        "company_slug": "sncf",
+        "sector": "rail",
+        "country": "ES",
+        "language": "en",
+        "occurred_on": "2020-01-15",
+        "occurred_precision": "day",
+        "first_response_on": "2020-02-01",
+        "first_response_precision": "month",
+        "resolved_on": "2020-06-30",
+        "resolved_precision": "year",
+        "apology_quality": "formal",
+        "customers_affected": 300,
+        "harm_types": "delay;stranded",
+        "lessons": "say-what-is-happening",
+        "summary": "A night train stopped for fifteen hours.",
+        "story": "The *whole* story.",
+        "lesson": "Tell passengers what is happening.",
+        "apology_text": "We regret the inconvenience.",
+        "response": "A voucher.",
+        "corrective_actions": "New procedure.",
+        "costs": [
+            {
+                "kind": "bad_buzz",
+                "amount_low": "1000.00",
+                "amount_high": "2500.00",
+                "currency": "USD",
+                "method": "media_value",
+                "claimed_by": "An analyst",
+                "note": "Rough.",
+                "source": 1,
+            },
+            {
+                "kind": "remedy",
+                "amount_low": "49.90",
+                "amount_high": None,
+                "currency": "EUR",
+                "method": "other",
+                "claimed_by": "",
+                "note": "",
+                "source": None,
+            },
+        ],
+        "sources": [
+            {
+                "kind": "press",
+                "title": "Night train stuck",
+                "publisher": "El País",
+                "url": "",
+                "archive_url": "https://archive.org/x",
+                "published_on": None,
+                "language": "en",
+            },
+            {
+                "kind": "report",
+                "title": "The inquiry",
+                "publisher": "Le Monde",
+                "url": "https://example.org/inquiry",
+                "archive_url": "",
+                "published_on": "2020-03-01",
+                "language": "fr",
+            },
+        ],
+        "timeline": [
+            {
+                "date": "2020-01-16",
+                "precision": "month",
+                "description": "Tweets",
+                "channel": "social_media",
+                "is_turning_point": True,
+            },
+            {
+                "date": "2020-01-20",
+                "precision": "day",
+                "description": "Refund refused",
+                "channel": "customer_service",
+                "is_turning_point": False,
+            },
+        ],
+        "published_at": "2021-03-04T10:30:00+00:00",
+        "url": "https://example.org/cases/42/fifteen-hours-to-port-bou/",
+        "retraction_reason": "",
+        "merged_into": "",
+    }
+    assert (merged["reference"], merged["status"], merged["merged_into"]) == ("SC-0043", "merged", "SC-0042")
+
+
 def test_rows_are_generated_in_a_fixed_number_of_queries(django_assert_max_num_queries):
-    for _ in range(30):
-        case = factories.incident(sources=2)
+    for n in range(30):
+        case = factories.incident(title=f"Case {n:02d}", sources=2)
         factories.event(case)
         factories.cost(case, 100)
     with django_assert_max_num_queries(8):
         rows = list(imports.iter_rows(Incident.objects.all(), chunk_size=100))
-    assert len(rows) == 30
-    first = Incident.objects.order_by("pk").first()
-    assert rows[0]["reference"] == first.reference and len(rows[0]["sources"]) == 2
+    assert [row["title"] for row in rows] == [f"Case {n:02d}" for n in range(30)]  # in number order
+    assert {(len(row["sources"]), len(row["timeline"]), len(row["costs"])) for row in rows} == {(2, 1, 1)}
 
 
 def test_export_writes_published_cases_only_unless_all(tmp_path):
@@ -257,6 +439,214 @@ def test_a_reference_pointing_at_another_case_is_refused(tmp_path):
     _out, err = run_import(write_csv(tmp_path / "clash.csv", [row]))
     assert f"{case.reference} here is “A bank story”" in err
     assert Incident.objects.get(pk=case.pk).title == "A bank story"
+
+
+# Updates that replace a case's rows ----------------------------------------------------------------------------
+
+
+def case_with_rows(**fields):
+    """SC-0042, a draft of Colis Express with two sources, two costs and two timeline events."""
+    company = factories.company(name="Colis Express")
+    case = factories.draft(pk=42, company=company, sources=0, title="Parcel lost", **fields)
+    first = factories.source(incident=case, title="Old article", position=0)
+    factories.source(incident=case, title="Old follow-up", position=1)
+    factories.cost(case, "100", kind="remedy", source=first, position=0)
+    factories.cost(case, "200", kind="fine", position=1)
+    factories.event(case, date=datetime.date(2023, 5, 5), description="Old event one")
+    factories.event(case, date=datetime.date(2023, 5, 6), description="Old event two")
+    return case
+
+
+def test_reimporting_a_case_replaces_its_sources_costs_and_timeline(tmp_path):
+    case_with_rows()
+    row = {
+        "reference": "SC-0042",
+        "company": "Colis Express",
+        "sources": json.dumps([{"kind": "court", "title": "The ruling", "publisher": "Cour de cassation", "url": ""}]),
+        "costs": json.dumps([{"kind": "compensation", "amount_low": "750", "currency": "GBP", "source": 0}]),
+        "timeline": json.dumps(
+            [
+                {"date": "2023-06-03", "description": "Ruling", "channel": "court", "is_turning_point": True},
+                {"date": "2023-06-01", "description": "Hearing", "channel": "court"},
+                {"date": "2023-06-02", "precision": "month", "description": "Appeal"},
+            ]
+        ),
+    }
+    out, err = run_import(write_csv(tmp_path / "update.csv", [row]))
+    assert out == "Imported 1 rows: 0 created, 1 updated, 0 unchanged.\n", err
+    assert list(Source.objects.filter(incident_id=42).values_list("title", "publisher", "kind")) == [
+        ("The ruling", "Cour de cassation", "court")
+    ]
+    assert list(
+        CostEstimate.objects.filter(incident_id=42).values_list("kind", "amount_low", "currency", "source__title")
+    ) == [("compensation", Decimal("750.00"), "GBP", "The ruling")]
+    assert list(
+        TimelineEvent.objects.filter(incident_id=42).values_list("date", "precision", "description", "is_turning_point")
+    ) == [
+        (datetime.date(2023, 6, 1), "day", "Hearing", False),
+        (datetime.date(2023, 6, 2), "month", "Appeal", False),
+        (datetime.date(2023, 6, 3), "day", "Ruling", True),
+    ]
+    assert not Source.objects.filter(title__startswith="Old").exists()
+    assert not TimelineEvent.objects.filter(description__startswith="Old").exists()
+
+    # A present, empty list removes them all; an absent column leaves them alone.
+    row = {"reference": "SC-0042", "company": "Colis Express", "timeline": "[]", "costs": "[]"}
+    out, err = run_import(write_csv(tmp_path / "empty.csv", [row]))
+    assert out == "Imported 1 rows: 0 created, 1 updated, 0 unchanged.\n", err
+    assert (TimelineEvent.objects.count(), CostEstimate.objects.count(), Source.objects.count()) == (0, 0, 1)
+
+
+def test_a_longer_list_adds_rows_after_the_ones_it_keeps(tmp_path):
+    case_with_rows()
+    sources = [
+        {"kind": "press", "title": "Old article", "publisher": "Le Monde", "url": "https://example.org/article"},
+        {"kind": "press", "title": "New one", "publisher": "Libération", "url": "", "published_on": "2023-07-01"},
+        {"kind": "video", "title": "New two", "publisher": "France 2", "url": ""},
+    ]
+    row = {"reference": "SC-0042", "company": "Colis Express", "sources": json.dumps(sources)}
+    out, err = run_import(write_csv(tmp_path / "more.csv", [row]))
+    assert out == "Imported 1 rows: 0 created, 1 updated, 0 unchanged.\n", err
+    assert list(Source.objects.filter(incident_id=42).order_by("position").values_list("position", "title")) == [
+        (0, "Old article"),
+        (1, "New one"),
+        (2, "New two"),
+    ]
+    # The costs column was absent: the remedy still cites the first source.
+    assert list(CostEstimate.objects.values_list("amount_low", "source__title")) == [
+        (Decimal("100.00"), "Old article"),
+        (Decimal("200.00"), None),
+    ]
+
+
+def test_reimporting_an_identical_export_changes_nothing_and_writes_no_history(tmp_path):
+    case = case_with_rows(harm_types=[factories.harm_type(slug="lost-parcel")])
+    path = export(tmp_path, "--all")
+    histories = [model.history.count() for model in (Incident, Source, CostEstimate, TimelineEvent)]
+    updated_at = case.updated_at
+    out, err = run_import(path)
+    assert out == "Imported 1 rows: 0 created, 0 updated, 1 unchanged.\n", err
+    assert [model.history.count() for model in (Incident, Source, CostEstimate, TimelineEvent)] == histories
+    assert Incident.objects.get(pk=42).updated_at == updated_at
+    assert (Source.objects.count(), CostEstimate.objects.count(), TimelineEvent.objects.count()) == (2, 2, 2)
+
+
+# References, merges and retractions ------------------------------------------------------------------------------
+
+
+def test_a_case_merged_into_another_by_reference_gets_the_link(tmp_path):
+    company = factories.company(name="Colis Express")
+    factories.incident(pk=42, company=company, title="The original report")
+    factories.draft(pk=43, company=company, title="The same parcel, again")
+    row = {"reference": "SC-0043", "company": "Colis Express", "status": "merged", "merged_into": "sc-0042"}
+    out, err = run_import(write_csv(tmp_path / "merge.csv", [row]))
+    assert out == "Imported 1 rows: 0 created, 1 updated, 0 unchanged.\n", err
+    duplicate = Incident.objects.get(pk=43)
+    assert (duplicate.status, duplicate.merged_into_id) == ("merged", 42)
+    assert duplicate.history.first().merged_into_id == 42
+    assert read_csv(export(tmp_path, "--all"))[1]["merged_into"] == "SC-0042"
+
+    # Back to a draft: an empty merged_into removes the link.
+    row = {"reference": "SC-0043", "company": "Colis Express", "status": "draft", "merged_into": ""}
+    out, err = run_import(write_csv(tmp_path / "unmerge.csv", [row]))
+    assert out == "Imported 1 rows: 0 created, 1 updated, 0 unchanged.\n", err
+    assert Incident.objects.get(pk=43).merged_into_id is None
+
+
+def test_a_new_case_can_be_merged_into_a_case_of_an_earlier_row(tmp_path):
+    company = factories.company(name="Colis Express")
+    rows = [
+        new_case_row(company, reference="SC-0050", title="The original"),
+        new_case_row(company, reference="SC-0051", title="The duplicate", status="merged", merged_into="SC-0050"),
+    ]
+    out, err = run_import(write_json(tmp_path / "both.json", rows))
+    assert out == "Imported 2 rows: 2 created, 0 updated, 0 unchanged.\n", err
+    assert list(Incident.objects.order_by("pk").values_list("pk", "status", "merged_into")) == [
+        (50, "draft", None),
+        (51, "merged", 50),
+    ]
+
+
+def test_a_merge_into_an_unknown_case_is_refused_and_nothing_is_written(tmp_path):
+    company = factories.company(name="Colis Express")
+    factories.incident(pk=42, company=company, title="Old title")
+    histories = Incident.history.count()
+    rows = [
+        {"reference": "SC-0042", "company": "Colis Express", "title": "New title"},
+        new_case_row(company, title="Merged away", status="merged", merged_into="SC-9999"),
+        new_case_row(company, title="Merged nowhere", status="draft", merged_into="the other one"),
+    ]
+    out, err = run_import(write_json(tmp_path / "merge.json", rows))
+    assert out is None
+    assert "line 3: merged_into: there is no case SC-9999." in err
+    assert "line 4: merged_into: there is no case THE OTHER ONE." in err
+    assert "line 2" not in err
+    assert "2 of 3 rows have errors. Nothing was imported" in err
+    assert list(Incident.objects.values_list("pk", "title")) == [(42, "Old title")]
+    assert Incident.history.count() == histories
+
+
+@pytest.mark.parametrize(
+    ("identity", "message"),
+    [
+        ({"reference": "SC-0042", "id": "43"}, "reference and id name two different cases."),
+        ({"reference": "SC-42A"}, "reference: “SC-42A” is not a reference such as SC-0042."),
+        ({"id": "-42"}, "id: “-42” is not a case number."),
+    ],
+)
+def test_a_row_whose_reference_and_id_disagree_is_refused_and_nothing_is_written(tmp_path, identity, message):
+    company = factories.company(name="Colis Express")
+    factories.incident(pk=42, company=company, title="Case forty-two")
+    factories.incident(pk=43, company=company, title="Case forty-three")
+    histories = Incident.history.count()
+    rows = [
+        {"reference": "SC-0042", "id": "42", "company": "Colis Express", "title": "Forty-two, renamed"},
+        {"reference": "", "id": "", **identity, "company": "Colis Express", "title": "Which one?"},
+    ]
+    out, err = run_import(write_csv(tmp_path / "ids.csv", rows))
+    assert out is None
+    assert f"line 3: {message}" in err
+    assert "1 of 2 rows have errors. Nothing was imported" in err
+    assert list(Incident.objects.order_by("pk").values_list("title", flat=True)) == [
+        "Case forty-two",
+        "Case forty-three",
+    ]  # the good first row was rolled back too
+    assert Incident.history.count() == histories
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"status": "merged"}, "status: a merged case needs merged_into."),
+        ({"status": "merged", "merged_into": ""}, "status: a merged case needs merged_into."),
+        ({"status": "retracted"}, "status: a retracted case needs its retraction_reason."),
+        ({"status": "retracted", "retraction_reason": "  "}, "status: a retracted case needs its retraction_reason."),
+        ({"status": "merged", "merged_into": "SC-0042"}, "merged_into: A case cannot be merged into itself."),
+        ({"merged_into": "SC-0042"}, "merged_into: A case cannot be merged into itself."),
+        ({"status": "published", "story": ""}, "status: a published case needs the story."),
+        ({"status": "lost"}, "status: Value 'lost' is not a valid choice."),
+    ],
+)
+def test_status_rules_are_enforced_with_their_message(tmp_path, fields, message):
+    factories.incident(pk=42, company=factories.company(name="Colis Express"), title="Still here")
+    histories = Incident.history.count()
+    row = {"reference": "SC-0042", "company": "Colis Express", **fields}
+    out, err = run_import(write_csv(tmp_path / "status.csv", [row]))
+    assert out is None
+    assert err.splitlines()[0] == f"line 2: {message}"
+    case = Incident.objects.get(pk=42)
+    assert (case.status, case.merged_into_id, case.retraction_reason) == ("published", None, "")
+    assert Incident.history.count() == histories
+
+
+def test_a_retracted_case_with_its_reason_is_imported_and_dated(tmp_path):
+    factories.incident(pk=42, company=factories.company(name="Colis Express"))
+    row = {"reference": "SC-0042", "company": "Colis Express", "status": "retracted", "retraction_reason": "Fake."}
+    out, err = run_import(write_csv(tmp_path / "retract.csv", [row]))
+    assert out == "Imported 1 rows: 0 created, 1 updated, 0 unchanged.\n", err
+    case = Incident.objects.get(pk=42)
+    assert (case.status, case.retraction_reason) == ("retracted", "Fake.")
+    assert case.retracted_at is not None
 
 
 def test_dry_run_checks_everything_and_imports_nothing(tmp_path):
