@@ -88,12 +88,24 @@ def test_delay_boxes_use_a_log_scale():
     ]
     root = parse(charts.delay_boxes("d", "Delays", "Medians.", rows, "Box: Q1 to Q3."))
     assert_accessible(root)
+    # The axis runs from 0 days at x=175 to 365 days (the first tick past 120) at x=505, on log10(1 + days):
+    # 175 + 330 * log10(1 + d) / log10(366).
     box = next(r for r in root.iter(f"{SVG}rect") if r.get("fill") == charts.LIGHT_BLUE)
-    x0, x1 = 175, 505
-    assert float(box.get("x")) == pytest.approx(charts.delay_x(3.5, 365, x0, x1), abs=0.1)
+    assert (box.get("x"), box.get("width")) == ("259.1", "120")  # Q1 = 3.5 days at 259.09, Q3 = 37.5 at 379.10
+    median = next(r for r in root.iter(f"{SVG}rect") if r.get("fill") == charts.INK)
+    assert median.get("x") == "289.3"  # 7 days at 291.26, less half the bar's 4 units
+    whisker = next(line for line in root.iter(f"{SVG}line") if line.get("y1") == line.get("y2"))
+    assert (whisker.get("x1"), whisker.get("x2")) == ("236.4", "443.1")  # 2 and 120 days
     assert "7 days · n = 4" in texts(root)
     assert "no delay precise enough" in texts(root)
     assert "1 yr" in texts(root) and "2 yr" not in texts(root)  # the axis stops at the first tick past 120 days
+
+
+def test_delay_scale_is_logarithmic_from_zero_days():
+    assert charts.delay_x(0, 365, 175, 505) == 175
+    assert charts.delay_x(365, 365, 175, 505) == pytest.approx(505)
+    assert charts.delay_x(99, 9999, 0, 100) == pytest.approx(50)  # log10(100) / log10(10,000)
+    assert charts.delay_x(3.5, 365, 175, 505) == pytest.approx(259.089, abs=0.001)
 
 
 def test_delays_longer_than_the_last_tick_stay_on_the_chart():
@@ -155,6 +167,13 @@ def test_numbers_are_written_for_people():
         assert charts.number(15.5) == "15,5"
 
 
+def test_text_is_measured_generously_and_wrapped_between_words():
+    assert charts.text_width("abcde", 10) == pytest.approx(28)  # 0.56 of the font size per character
+    assert charts.wrap("aaa bbb ccc dddd", 45, 10) == ["aaa bbb", "ccc dddd"]  # 39.2 and 44.8 wide
+    assert charts.wrap("unbreakable-word-longer-than-the-line", 20, 10) == ["unbreakable-word-longer-than-the-line"]
+    assert charts.wrap("", 45, 10) == []
+
+
 def test_long_notes_wrap_inside_the_chart():
     note = "Boîte : moitié centrale (Q1 à Q3). Barre : médiane. Moustache : du plus court au plus long. " * 2
     lines = charts.wrap(note, charts.WIDTH, 12)
@@ -164,6 +183,6 @@ def test_long_notes_wrap_inside_the_chart():
 
 
 def test_long_labels_are_shortened_not_overflowing():
-    assert charts.shorten("A" * 100, 100).endswith("…")
-    assert charts.text_width(charts.shorten("A" * 100, 100)) <= 100
+    assert charts.shorten("A" * 100, 100, 10) == "A" * 16 + "…"  # 17 characters of 5.6 fit in 100
+    assert charts.shorten("Rail and  bus services", 56, 10) == "Rail and…"  # 9 kept, the trailing space dropped
     assert charts.shorten("Rail", 100) == "Rail"
