@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from incidents.models import Tip
+from incidents.models import Incident, Tip
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -151,8 +152,6 @@ def test_html_is_stored_and_shown_as_plain_text(client):
     thanks = client.get(response.url)
     assert "<script>" not in thanks.text
     # The editors read it escaped.
-    from tests import factories
-
     client.force_login(factories.editor())
     page = client.get(reverse("admin:incidents_tip_change", args=[tip.pk]))
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page.text
@@ -175,3 +174,193 @@ def test_a_nul_byte_is_a_form_error_not_a_database_error(client):
 
 def test_only_get_and_post(client):
     assert client.put(URL).status_code == 405
+
+
+# Tips in the admin: rejecting, and turning a tip into a draft case --------------------------------------------
+
+
+def tip_action(client, action, *tips):
+    return client.post(
+        reverse("admin:incidents_tip_changelist"),
+        {"action": action, "_selected_action": [tip.pk for tip in tips]},
+        follow=True,
+    )
+
+
+def messages_of(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def tip_row(tip):
+    return Tip.objects.filter(pk=tip.pk).values().get()
+
+
+@pytest.fixture
+def editor():
+    return factories.editor()
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+def test_reject_marks_the_selected_tips_rejected_and_nothing_else(editor_client):
+    fresh = factories.tip(company_name="Fly Away", editor_note="Call the reader back.")
+    checked = factories.tip(company_name="Some Bank", status=Tip.TipStatus.TRIAGED)
+    untouched = factories.tip(company_name="Not selected")
+    before = {tip.pk: tip_row(tip) for tip in (fresh, checked, untouched)}
+    response = tip_action(editor_client, "reject", fresh, checked)
+    assert messages_of(response) == ["2 tips rejected."]
+    assert tip_row(fresh) == {**before[fresh.pk], "status": "rejected"}
+    assert tip_row(checked) == {**before[checked.pk], "status": "rejected"}
+    assert tip_row(untouched) == before[untouched.pk]
+
+
+def test_reject_leaves_a_tip_that_already_has_its_case(editor_client):
+    case = factories.draft()
+    converted = factories.tip(status=Tip.TipStatus.CONVERTED, incident=case)
+    fresh = factories.tip()
+    response = tip_action(editor_client, "reject", converted, fresh)
+    assert messages_of(response) == ["1 tip rejected."]
+    converted.refresh_from_db()
+    assert (converted.status, converted.incident) == ("converted", case)
+    assert Tip.objects.get(pk=fresh.pk).status == "rejected"
+
+
+def test_the_convert_action_takes_exactly_one_tip(editor_client):
+    first, second = factories.tip(), factories.tip()
+    response = tip_action(editor_client, "convert", first, second)
+    assert response.redirect_chain == [(reverse("admin:incidents_tip_changelist"), 302)]
+    assert messages_of(response) == ["Select exactly one tip."]
+    assert not Incident.objects.exists()
+    assert set(Tip.objects.values_list("status", flat=True)) == {"new"}
+    response = tip_action(editor_client, "convert", first)
+    assert response.redirect_chain[0] == (reverse("admin:incidents_tip_convert", args=[first.pk]), 302)
+
+
+def test_the_convert_form_is_filled_in_from_the_tip(editor_client):
+    bank = factories.company(name="Some Bank", country="BE")
+    tip = factories.tip(company_name="SOME BANK", what_happened="My card was blocked abroad.\nNobody answered.")
+    page = editor_client.get(reverse("admin:incidents_tip_convert", args=[tip.pk]))
+    assert page.status_code == 200
+    assert page.context["form"].initial == {
+        "company": bank,
+        "title": "SOME BANK: My card was blocked abroad.",
+        "country": "BE",
+    }
+    assert "The reader named “SOME BANK”: that is Some Bank in the catalogue." in page.text
+    assert "My card was blocked abroad.<br>Nobody answered." in page.text
+    assert page.context["title"] == f"Turn {tip.reference} into a draft case"
+
+
+def test_the_proposed_title_is_cut_at_150_characters(editor_client):
+    tip = factories.tip(company_name="Some Bank", what_happened="x" * 300)
+    page = editor_client.get(reverse("admin:incidents_tip_convert", args=[tip.pk]))
+    title = page.context["form"].initial["title"]
+    assert title == "Some Bank: " + "x" * 138 + "…"
+    assert page.context["form"].initial["company"] is None
+    assert page.context["form"].initial["country"] == ""
+
+
+def test_converting_a_tip_makes_a_draft_with_everything_the_reader_sent(editor_client, editor):
+    bank = factories.company(name="Some Bank")
+    tip = factories.tip(
+        company_name="Some Bank",
+        what_happened="The bank froze my account for six weeks.\nNobody answered the phone.",
+        when="March 2024",
+        links="https://example.org/article\n\nhttps://example.org/post",
+    )
+    url = reverse("admin:incidents_tip_convert", args=[tip.pk])
+    response = editor_client.post(url, {"company": bank.pk, "title": "Account frozen for six weeks", "country": "fr"})
+    case = Incident.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("admin:incidents_incident_change", args=[case.pk])
+    assert case.status == "draft"
+    assert case.title == "Account frozen for six weeks"
+    assert case.slug == "account-frozen-for-six-weeks"
+    assert case.company == bank
+    assert case.country == "FR"
+    assert case.summary == "The bank froze my account for six weeks.\nNobody answered the phone."
+    assert case.story == (
+        "The bank froze my account for six weeks.\nNobody answered the phone.\n\n"
+        "When, according to the reader: March 2024\n\n"
+        "Links sent by the reader:\n\n"
+        "- <https://example.org/article>\n"
+        "- <https://example.org/post>"
+    )
+    tip.refresh_from_db()
+    assert (tip.status, tip.incident) == ("converted", case)
+    record = case.history.get()
+    assert record.history_change_reason == f"Created from reader tip {tip.reference}"
+    assert record.history_user == editor
+    page = editor_client.get(response.url)
+    assert f"Draft {case.reference} created from {tip.reference}." in messages_of(page)
+
+
+def test_a_long_tip_gives_a_summary_of_600_characters_and_the_whole_story(editor_client):
+    bank = factories.company(name="Some Bank")
+    text = "word " * 200
+    tip = factories.tip(what_happened=text.strip())
+    url = reverse("admin:incidents_tip_convert", args=[tip.pk])
+    editor_client.post(url, {"company": bank.pk, "title": "A long story", "country": "FR"})
+    case = Incident.objects.get()
+    assert len(case.summary) == 600 and case.summary.endswith("…")
+    assert case.story == text.strip()  # no "when", no links: nothing added
+
+
+def test_a_tip_that_already_has_a_case_leads_to_it_and_is_not_converted_again(editor_client):
+    case = factories.draft()
+    tip = factories.tip(status=Tip.TipStatus.CONVERTED, incident=case)
+    url = reverse("admin:incidents_tip_convert", args=[tip.pk])
+    for response in (
+        editor_client.get(url),
+        editor_client.post(url, {"company": case.company_id, "title": "Twice", "country": "FR"}),
+    ):
+        assert response.status_code == 302
+        assert response.url == reverse("admin:incidents_incident_change", args=[case.pk])
+    assert list(Incident.objects.all()) == [case]
+    assert "This tip already has a case." in messages_of(editor_client.get(response.url))
+    tip.refresh_from_db()
+    assert (tip.status, tip.incident) == ("converted", case)
+
+
+def test_a_rejected_tip_can_still_be_turned_into_a_case(editor_client):
+    """An editor may change their mind: rejecting a tip does not lock it."""
+    bank = factories.company(name="Some Bank")
+    tip = factories.tip(status=Tip.TipStatus.REJECTED)
+    url = reverse("admin:incidents_tip_convert", args=[tip.pk])
+    assert editor_client.get(url).status_code == 200
+    editor_client.post(url, {"company": bank.pk, "title": "Second look", "country": "FR"})
+    tip.refresh_from_db()
+    assert tip.status == "converted"
+    assert tip.incident.title == "Second look"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"country": "France"}, "country", "Ensure this value has at most 2 characters (it has 6)."),
+        ({"country": "F1"}, "country", "Use a two-letter ISO 3166 country code, e.g. FR."),
+        ({"title": ""}, "title", "This field is required."),
+        ({"title": "x" * 201}, "title", "Ensure this value has at most 200 characters (it has 201)."),
+        ({"company": "999999"}, "company", "Select a valid choice. That choice is not one of the available choices."),
+    ],
+)
+def test_an_invalid_conversion_shows_the_error_and_creates_nothing(editor_client, overrides, field, message):
+    bank = factories.company(name="Some Bank")
+    tip = factories.tip()
+    before = tip_row(tip)
+    url = reverse("admin:incidents_tip_convert", args=[tip.pk])
+    response = editor_client.post(url, {"company": bank.pk, "title": "Account frozen", "country": "FR", **overrides})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {field: [message]}
+    assert message.replace("'", "&#x27;") in response.text
+    assert not Incident.objects.exists()
+    assert tip_row(tip) == before
+
+
+def test_converting_a_tip_that_does_not_exist_is_a_404(editor_client):
+    response = editor_client.get(reverse("admin:incidents_tip_convert", args=[999999]))
+    assert response.status_code == 404
