@@ -1,17 +1,19 @@
 """Nothing unpublished leaks: drafts, cases in review and retracted cases appear on no public surface.
 
 Every public URL that lists, counts, searches, exports or describes cases is in PUBLIC_SURFACES (the
-fuzz and header tests walk the same list): add a URL there when you add one to the site. A URL that is not
-routed yet is skipped with a warning naming it.
+fuzz and header tests walk the same list): add a URL there when you add one to the site. Every URL of the
+README's table is one of them, and every one of them must be routed: a URL removed from the site fails the
+tests that walk them, it is never skipped.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import itertools
 import re
-import warnings
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -119,6 +121,40 @@ CASE_SURFACES = [
 # was retracted); its share card is gone.
 ALWAYS_404_FOR_RETRACTED = {"share card"}
 
+# URLs of the README's table that show no case at all, so no surface above needs to walk them.
+SHOW_NO_CASE = {"/healthz", "/language/<en|fr>/"}
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_urls():
+    """The URLs of the README's table: its first column, and the absolute paths its second column names."""
+    lines = README.read_text(encoding="utf-8").split("| URL | Page |", 1)[1].splitlines()[2:]
+    urls = []
+    for line in itertools.takewhile(lambda line: line.startswith("|"), lines):
+        first, second = line.strip("|").split(" | ", 1)
+        last = "/"
+        for code in re.findall(r"`([^`]+)`", first):
+            last = code if code.startswith("/") else last.rsplit("/", 1)[0] + "/" + code  # `cite.ris`, `atom/`
+            urls.append(last.split("?")[0])
+        urls += [code.split("?")[0] for code in re.findall(r"`(/[^`]*)`", second)]
+    return urls
+
+
+PLACEHOLDERS = {"<number>": r"\d+", "<id>": r"\d+"}
+
+
+def readme_pattern(url):
+    """`/cases/<number>/<slug>/` as a regular expression; a number written out (`/SC-0042`) stands for any."""
+    parts = re.split(r"(<[^>]+>|\d+)", url)
+    return "".join(
+        PLACEHOLDERS.get(part, "(?:" + part[1:-1] + ")" if "|" in part else r"[-\w]+")
+        if part.startswith("<")
+        else r"\d+"
+        if part.isdigit()
+        else re.escape(part)
+        for part in parts
+    )
+
 
 def is_routed(path):
     """Whether a URL is served by a view of its own (the case page's catch-all slug does not count)."""
@@ -135,14 +171,10 @@ def is_routed(path):
 
 
 def routed_surfaces(surfaces, world):
-    """The surfaces that exist, warning about the ones that are not routed yet."""
-    present, missing = [], []
-    for surface in surfaces:
-        (present if is_routed(surface.url(world)) else missing).append(surface)
-    if missing:
-        names = ", ".join(f"{s.name} ({s.path})" for s in missing)
-        warnings.warn(f"not routed yet, skipped: {names}", stacklevel=2)
-    return present
+    """The surfaces, once each is known to be routed: a URL the site no longer serves fails the caller."""
+    missing = [f"{s.name} ({s.url(world)})" for s in surfaces if not is_routed(s.url(world))]
+    assert not missing, f"no longer routed: {', '.join(missing)}"
+    return list(surfaces)
 
 
 def body(response):
@@ -318,10 +350,32 @@ def test_a_published_case_never_shows_what_it_said_as_a_draft(client):
     case.published_at = timezone.now()
     case.save()
     published_revision = case.history.latest().history_id
-    if not is_routed(f"/cases/{case.pk}/revisions/{published_revision}/"):
-        pytest.skip("pinned revisions are not routed yet")
     assert client.get(f"/cases/{case.pk}/revisions/{published_revision}/").status_code == 200
     response = client.get(f"/cases/{case.pk}/revisions/{draft_revision}/")
     assert response.status_code == 404
     for url in (case.get_absolute_url(), f"/cases/{case.pk}/revisions/{published_revision}/", "/cases/"):
         assert "zqxearlierdraft" not in body(client.get(url)), url
+
+
+def test_every_url_of_the_readme_is_walked_and_routed():
+    """The README's table is the contract: each of its URLs is a surface these tests walk, and is served."""
+    world = make_world()
+    walked = [s.url(world) for s in PUBLIC_SURFACES] + [s.url(world.shown) for s in CASE_SURFACES]
+    urls = readme_urls()
+    # The table was read to its last line, relative names included.
+    assert urls[:3] == ["/", "/cases/", "/cases/<number>/<slug>/"], urls
+    assert urls[-1] == "/language/<en|fr>/", urls
+    assert "/cases/<number>/cite.ris" in urls and "/sectors/<slug>/feed/atom/" in urls, urls
+    unwalked, unrouted = [], []
+    for url in urls:
+        if url in SHOW_NO_CASE:
+            continue
+        matching = [w for w in walked if re.fullmatch(readme_pattern(url), w.split("?")[0])]
+        if not matching:
+            unwalked.append(url)
+        unrouted += [w for w in matching if not is_routed(w)]
+    assert not unwalked, f"in the README but walked by no surface of tests/test_leaks.py: {unwalked}"
+    assert not unrouted, f"no longer routed: {unrouted}"
+    for url in SHOW_NO_CASE:
+        assert url in urls, url
+        assert is_routed(url.replace("<en|fr>", "fr")), url

@@ -1,9 +1,10 @@
 """Playwright driving Debian's Chromium against pytest-django's live server.
 
 Playwright's own browser download cannot work on these machines: the tests use /usr/bin/chromium
-(`apt-get install -y chromium`). Without it they are skipped on a developer's machine and fail in CI
-(CI=true), where they must run. Every page a test opens is watched for Content-Security-Policy
-violations and script errors: a test that saw one fails.
+(`apt-get install -y chromium`). Without it, or without the playwright package, they are skipped on a
+developer's machine and fail in CI (CI set to a true value), where they must run. Every page a test opens
+is watched for Content-Security-Policy violations and script errors: a test that saw one fails, and so does
+a test whose page cannot be asked what it blocked.
 """
 
 from __future__ import annotations
@@ -40,19 +41,34 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-def chromium_or_skip():
-    if CHROMIUM.exists():
-        return
-    reason = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}: browser tests must run in CI")
+def in_ci(environ=os.environ):
+    return environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def cannot_run(reason, environ=os.environ):
+    """Skip on a developer's machine; in CI, where the browser tests must run, fail."""
+    if in_ci(environ):
+        pytest.fail(f"{reason}: the browser tests must run in CI", pytrace=False)
     pytest.skip(reason)
+
+
+def chromium_or_skip(environ=os.environ):
+    if not CHROMIUM.exists():
+        cannot_run(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)", environ)
+
+
+def playwright_or_skip(environ=os.environ):
+    try:
+        from playwright import sync_api
+    except ImportError as error:
+        cannot_run(f"playwright cannot be imported ({error}); pip install playwright", environ)
+    return sync_api
 
 
 @pytest.fixture(scope="session")
 def browser():
     chromium_or_skip()
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = playwright_or_skip()
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
@@ -76,10 +92,11 @@ class WatchedPage:
             self.problems.append(f"console {message.type}: {text}")
 
     def csp_violations(self):
-        try:
-            return self.page.evaluate("window.__cspViolations || []")
-        except Exception:  # the page is navigating; the next check will see it
-            return []
+        """What the current page's policy blocked; a page that cannot be asked fails the check."""
+        self.page.wait_for_load_state()  # a check right after a click may catch the page between two documents
+        violations = self.page.evaluate("window.__cspViolations")
+        assert isinstance(violations, list), f"the CSP watcher is not running on {self.page.url}: {violations!r}"
+        return violations
 
     def check(self):
         """Fail on anything the browser blocked or threw so far on the current page."""
