@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -552,8 +552,12 @@ class Incident(models.Model):
             Incident.objects.filter(pk=self.pk).update(search_document=self.search_document)
 
     def refresh_headline_cost(self, save=False):
+        # The largest estimate, its high end for a range, as the case page picks it (cards.headline_figure); a
+        # plain "-amount_high" would put single amounts (NULL high end) first on PostgreSQL and last on SQLite.
         estimate = (
-            self.costs.filter(kind=CostKind.BAD_BUZZ).order_by("-amount_high", "-amount_low").first()
+            self.costs.filter(kind=CostKind.BAD_BUZZ)
+            .order_by(Coalesce("amount_high", "amount_low").desc(), "position", "id")
+            .first()
             if self.pk
             else None
         )

@@ -5,7 +5,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
-from incidents.models import ApologyQuality, CostKind, DatePrecision, Incident, Status
+from incidents.models import ApologyQuality, CostEstimate, CostKind, DatePrecision, Incident, Status
 from incidents.text import describe_delay, format_money, render_markdown
 from tests import factories
 
@@ -13,10 +13,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_reference_and_canonical_url():
-    case = factories.incident(title="Guitar broken", slug="guitar-broken")
-    assert case.reference == f"SC-{case.pk:04d}"
-    assert case.get_absolute_url() == f"/cases/{case.pk}/guitar-broken/"
-    assert str(case).startswith(case.reference)
+    case = Incident(pk=42, title="Guitar broken", slug="guitar-broken")
+    assert case.reference == "SC-0042"
+    assert case.get_absolute_url() == "/cases/42/guitar-broken/"
+    assert str(case) == "SC-0042 Guitar broken"
+    assert Incident(pk=12345).reference == "SC-12345"
+    assert Incident(pk=7).get_absolute_url() == "/cases/7/-/"  # no slug yet
+    assert Incident().reference == "SC-????"
 
 
 def test_published_queryset_excludes_drafts_and_retracted():
@@ -103,6 +106,38 @@ def test_save_computes_delays_headline_cost_and_search_text():
     assert case.story_html == "<p>A <em>broken</em> guitar.</p>"
 
 
+def test_the_headline_is_the_largest_bad_buzz_estimate_in_euros():
+    case = factories.incident()
+    factories.cost(case, "1000")
+    pounds = factories.cost(case, "500", currency="GBP", amount_high=Decimal("2000"))  # a range: its high end
+    factories.cost(case, "1000000", kind=CostKind.REMEDY)  # not a bad buzz
+    case.refresh_from_db()
+    assert case.headline_cost_eur == Decimal("2340.00")  # GBP 2,000 at 1.17
+    pounds.delete()
+    case.refresh_from_db()
+    assert case.headline_cost_eur == Decimal("1000.00")
+    case.costs.get(kind=CostKind.BAD_BUZZ).delete()
+    case.refresh_from_db()
+    assert case.headline_cost_eur is None
+
+
+@pytest.mark.parametrize(
+    ("amount_low", "amount_high", "currency", "euros"),
+    [
+        ("100", None, "EUR", Decimal("100.00")),
+        ("100", None, "JPY", Decimal("0.62")),
+        ("10", "20", "USD", Decimal("18.40")),
+        ("3", None, "KRW", Decimal("0.00")),
+        ("100", None, "XXX", None),  # no reference rate: left out of the cross-currency sorting
+    ],
+)
+def test_amounts_in_euros_use_the_reference_rates(amount_low, amount_high, currency, euros):
+    estimate = CostEstimate(
+        amount_low=Decimal(amount_low), amount_high=amount_high and Decimal(amount_high), currency=currency
+    )
+    assert estimate.amount_in_eur() == euros
+
+
 def test_publishing_sets_publication_date_once():
     case = factories.incident(status=Status.DRAFT)
     assert case.published_at is None
@@ -126,9 +161,17 @@ def test_apology_scale_is_ordered_and_defined():
     assert all(quality.definition for quality in ApologyQuality)
 
 
+def test_markdown_is_rendered():
+    assert render_markdown("A [link](https://example.org/) and **bold**\n\n- one\n- two") == (
+        '<p>A <a href="https://example.org/" rel="noopener nofollow">link</a> and <strong>bold</strong></p>\n'
+        "<ul>\n<li>one</li>\n<li>two</li>\n</ul>"
+    )
+    assert render_markdown("") == ""
+
+
 def test_markdown_is_sanitised():
     html = render_markdown("Hi <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>")
-    assert "<script" not in html and "javascript:" not in html and "onerror" not in html
+    assert html == '<p>Hi  <a rel="noopener nofollow">x</a> </p>'
 
 
 @pytest.mark.parametrize(
