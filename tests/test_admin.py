@@ -750,3 +750,162 @@ def test_company_autocomplete_is_ordered_and_finds_aliases(chief_client):
         response = chief_client.get(url, {**params, "term": "telecom"})
     assert [r["text"] for r in response.json()["results"]] == ["Alpha Telecom", "Zebra Telecom"]
     assert [r["id"] for r in chief_client.get(url, {**params, "term": "zt"}).json()["results"]] == [str(zebra.pk)]
+
+
+# The case form: retracting, merging, alt text ---------------------------------------------------------------
+
+RETRACT_REASON_MISSING = "Say why the case is retracted: readers will see it."
+USE_THE_MERGE_PAGE = "Use “Merge into another case” to merge a case."
+ALT_TEXT_MISSING = "To be published, this case still needs: alt text for every image."
+
+
+def change_url(case):
+    return reverse("admin:incidents_incident_change", args=[case.pk])
+
+
+def post_change_form(client, case, **overrides):
+    url = change_url(case)
+    return client.post(url, admin_form_data(client.get(url), **overrides))
+
+
+def image_errors(response):
+    (images,) = [i.formset for i in response.context["inline_admin_formsets"] if i.formset.prefix == "images"]
+    return images.errors
+
+
+@pytest.mark.parametrize("reason", ["", "   \n  "])
+def test_retracting_from_the_form_needs_a_reason(chief_client, reason):
+    case = factories.incident(title="A story that did not hold")
+    response = post_change_form(chief_client, case, status="retracted", retraction_reason=reason)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"retraction_reason": [RETRACT_REASON_MISSING]}
+    assert RETRACT_REASON_MISSING in response.text
+    case.refresh_from_db()
+    assert (case.status, case.retraction_reason, case.retracted_at) == ("published", "", None)
+
+
+def test_retracting_from_the_form_with_a_reason_shows_it_to_readers(chief_client, client):
+    case = factories.incident(title="A story that did not hold")
+    response = post_change_form(chief_client, case, status="retracted", retraction_reason="The court found it false.")
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.status, case.retraction_reason) == ("retracted", "The court found it false.")
+    assert case.retracted_at is not None
+    page = client.get(case.get_absolute_url())
+    assert "This case was retracted" in page.text
+    assert "The court found it false." in page.text
+
+
+def test_a_retracted_case_cannot_lose_its_reason(chief_client):
+    case = factories.incident(status=Status.RETRACTED, retraction_reason="The source withdrew its article.")
+    response = post_change_form(chief_client, case, retraction_reason="")
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"retraction_reason": [RETRACT_REASON_MISSING]}
+    case.refresh_from_db()
+    assert case.retraction_reason == "The source withdrew its article."
+
+
+def test_a_draft_cannot_be_retracted_from_the_form(chief_client):
+    """Only what was published can be retracted; a draft is deleted instead."""
+    case = factories.draft()
+    response = post_change_form(chief_client, case, status="retracted", retraction_reason="Wrong.")
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "status": ["Select a valid choice. retracted is not one of the available choices."]
+    }
+    assert status_of(case) == Status.DRAFT
+
+
+def test_the_form_never_merges_a_case(chief_client):
+    """Merging picks a target and moves rows: only the merge page does it, never the status menu."""
+    case = factories.incident()
+    page = chief_client.get(change_url(case))
+    choices = [value for value, _label in page.context["adminform"].form.fields["status"].choices]
+    assert choices == ["draft", "review", "published", "retracted"]
+    response = chief_client.post(change_url(case), admin_form_data(page, status="merged"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "status": ["Select a valid choice. merged is not one of the available choices."]
+    }
+    assert status_of(case) == Status.PUBLISHED
+
+
+def test_the_case_form_itself_refuses_a_merged_status_without_its_target():
+    """Behind the status menu, the form's own rule: a case becomes merged only with the case it merged into."""
+    from django.forms import modelform_factory
+
+    from incidents.forms import IncidentAdminForm
+
+    fields = ["title", "slug", "status", "company", "summary", "story", "lesson", "country", "language"]
+    form_class = modelform_factory(Incident, form=IncidentAdminForm, fields=fields)  # no user: every status
+    case = factories.incident()
+    data = {name: _value(form_class(instance=case)[name]) for name in fields}
+    form = form_class({**data, "status": "merged"}, instance=case)
+    assert form.errors == {"status": [USE_THE_MERGE_PAGE]}
+    merged = factories.incident(status=Status.MERGED, merged_into=factories.incident())
+    form = form_class({**data, "status": "merged"}, instance=merged)
+    assert form.errors == {}
+
+
+def test_a_merged_case_stays_merged_when_edited(chief_client):
+    kept = factories.incident(title="The case that stays")
+    case = factories.incident(status=Status.MERGED, merged_into=kept)
+    page = chief_client.get(change_url(case))
+    choices = [value for value, _label in page.context["adminform"].form.fields["status"].choices]
+    assert choices == ["draft", "review", "published", "merged"]
+    response = chief_client.post(change_url(case), admin_form_data(page, title="Typo fixed"))
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.title, case.status, case.merged_into) == ("Typo fixed", "merged", kept)
+
+
+@pytest.fixture
+def image_without_alt_text(settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from incidents.models import IncidentImage
+
+    settings.MEDIA_ROOT = tmp_path
+
+    def make(case, alt_text=""):
+        image = IncidentImage(incident=case, alt_text=alt_text)
+        image.image.save("queue.png", ContentFile(b"not read here"), save=False)
+        image.save()
+        return image
+
+    return make
+
+
+def test_publishing_from_the_form_needs_alt_text_for_every_image(chief_client, image_without_alt_text):
+    case = factories.draft()
+    image_without_alt_text(case)
+    response = post_change_form(chief_client, case, status="published")
+    assert response.status_code == 200
+    assert image_errors(response) == [{"alt_text": [ALT_TEXT_MISSING]}]
+    assert ALT_TEXT_MISSING in response.text
+    assert status_of(case) == Status.DRAFT
+
+
+def test_an_image_of_a_published_case_cannot_lose_its_alt_text(chief_client, image_without_alt_text):
+    case = factories.incident()
+    image = image_without_alt_text(case, alt_text="A queue at the counter")
+    response = post_change_form(chief_client, case, **{"images-0-alt_text": "  "})
+    assert response.status_code == 200
+    assert image_errors(response) == [{"alt_text": [ALT_TEXT_MISSING]}]
+    image.refresh_from_db()
+    assert image.alt_text == "A queue at the counter"
+
+
+def test_alt_text_is_asked_only_of_images_a_published_case_keeps(chief_client, image_without_alt_text):
+    draft = factories.draft()
+    image_without_alt_text(draft)
+    assert post_change_form(chief_client, draft, title="Still a draft").status_code == 302  # a draft may wait
+    assert status_of(draft) == Status.DRAFT
+    response = post_change_form(chief_client, draft, status="published", **{"images-0-DELETE": "on"})
+    assert response.status_code == 302  # the image without alt text is removed in the same save
+    assert status_of(draft) == Status.PUBLISHED
+    assert not draft.images.exists()
+    described = factories.draft()
+    image_without_alt_text(described, alt_text="A queue at the counter")
+    assert post_change_form(chief_client, described, status="published").status_code == 302
+    assert status_of(described) == Status.PUBLISHED
