@@ -721,7 +721,7 @@ def test_admin_actions_run_only_for_those_allowed(role):
         obj = world[target]
         where = f"{role} {model} action {action} on {target}"
         expected = answers[column]
-        data = {"action": action, "_selected_action": [obj.pk], "index": 0, "post": "yes", "reason": "forged"}
+        data = {"action": action, "_selected_action": [obj.pk], "index": 0, "post": "yes"}
         before = snapshot()
         with undone():
             response = client.post(url, data)
