@@ -162,7 +162,25 @@ def test_unicode_search_is_fine(client, catalogue):
 
 
 def test_page_size_is_capped(client, catalogue):
-    assert client.get("/api/cases/", {"page_size": "100000"}).status_code == 200
+    """At most 100 cases a page, however many are asked for: 103 published cases take two pages."""
+    company = factories.company(name="Many cases", slug="many-cases")
+    for _ in range(100):
+        factories.incident(company=company, sources=0)
+    response = client.get("/api/cases/", {"page_size": "100000"})
+    assert response.status_code == 200
+    data = response.json()
+    assert data["count"] == 103
+    assert len(data["results"]) == 100
+    assert data["next"] == "http://testserver/api/cases/?page_size=100000&page=2"
+    assert data["previous"] is None
+    second = client.get(data["next"]).json()
+    assert len(second["results"]) == 3
+    assert second["next"] is None
+    assert len({item["id"] for item in data["results"] + second["results"]}) == 103
+    assert len(client.get("/api/cases/", {"page_size": "101"}).json()["results"]) == 100
+    assert len(client.get("/api/cases/", {"page_size": "100"}).json()["results"]) == 100
+    assert len(client.get("/api/cases/", {"page_size": "99"}).json()["results"]) == 99
+    assert len(client.get("/api/cases/").json()["results"]) == 20  # the default
 
 
 def test_detail_of_hidden_cases(client, catalogue):
