@@ -282,9 +282,9 @@ def related_cases(case, limit=4):
 
 @require_safe  # link checkers ask with HEAD: a cited link must answer it
 def short_reference(request, number):
-    """/SC-0042 answers with the case's canonical page."""
+    """/SC-0042 answers with the case's canonical page: for a merged case, the surviving case's, in one 301."""
     case = get_object_or_404(Incident.objects.public(), pk=number)
-    return redirect(case.get_absolute_url(), permanent=True)
+    return incident_detail(request, case.pk, slug=None)
 
 
 @require_safe  # link checkers ask with HEAD: a cited link must answer it
