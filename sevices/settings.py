@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-TRUE_VALUES = {"1", "true", "yes", "on"}
-FALSE_VALUES = {"", "0", "false", "no", "off"}
+# An invalid value stops the app at start-up with ImproperlyConfigured naming the variable, never a guess.
+TRUE_VALUES = ["1", "true", "yes", "on"]
+FALSE_VALUES = ["0", "false", "no", "off"]  # or empty
 
 
 def env_bool(name, default=False):
@@ -24,9 +25,11 @@ def env_bool(name, default=False):
     value = value.strip().lower()
     if value in TRUE_VALUES:
         return True
-    if value in FALSE_VALUES:
+    if value in FALSE_VALUES or not value:
         return False
-    raise ImproperlyConfigured(f"{name} must be one of {sorted(TRUE_VALUES | FALSE_VALUES)}, not {value!r}")
+    raise ImproperlyConfigured(
+        f"{name} must be {', '.join(TRUE_VALUES)} (true) or {', '.join(FALSE_VALUES)} (false), not {value!r}."
+    )
 
 
 def env_list(name, default=""):
@@ -34,11 +37,13 @@ def env_list(name, default=""):
 
 
 def env_int(name, default):
+    """A count or a number of seconds: a whole number, 0 or more."""
     value = os.environ.get(name, "").strip()
-    try:
-        return int(value) if value else default
-    except ValueError as error:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from error
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number, 0 or more, not {value!r}.")
+    return int(value)
 
 
 # The test suite runs with debug off, like production, but needs no secret of its own.
@@ -112,13 +117,18 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "sevices.wsgi.application"
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+            conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        )
+    }
+except ValueError as error:  # the URL's password stays out of the message
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must be a database URL such as postgres://user:password@host:5432/name ({error})"
+    ) from None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -179,11 +189,15 @@ TIPS_PER_HOUR = env_int("DJANGO_TIPS_PER_HOUR", 5)
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LOG_LEVEL = os.environ.get("DJANGO_LOG_LEVEL", "").strip().upper() or "WARNING"
+if LOG_LEVEL not in LOG_LEVELS:
+    raise ImproperlyConfigured(f"DJANGO_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {LOG_LEVEL!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # In development and tests, serve static files straight from the finders (no collectstatic needed).
