@@ -17,12 +17,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.text import Truncator, slugify
+from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from incidents import workflow
+from incidents import services, tips, versions, workflow
 from incidents.forms import (
     ImageFormSet,
     IncidentAdminForm,
@@ -323,14 +323,14 @@ class IncidentAdmin(SimpleHistoryAdmin):
             super().save_related(request, form, formsets, change)
         finally:
             del form.instance.skip_history_when_saving
-        workflow.finish_history_record(form.instance)
+        versions.finish_history_record(form.instance)
 
     def save_formset(self, request, form, formset, change):
         for inline_form in formset.forms:
             inline_form.instance._history_user = request.user
             if formset.can_delete and formset._should_delete_form(inline_form):
                 # Told apart from the rows deleted with their case, which a restore brings back.
-                inline_form.instance._change_reason = workflow.REMOVED_REASON
+                inline_form.instance._change_reason = versions.REMOVED_REASON
         super().save_formset(request, form, formset, change)
 
     def delete_model(self, request, obj):
@@ -433,8 +433,9 @@ class IncidentAdmin(SimpleHistoryAdmin):
             raise Http404(gettext("No case with that number."))
         return obj
 
-    def _context(self, request, obj, title, **extra):
-        return {
+    def _render(self, request, template, obj, title, **extra):
+        """One of the case's own admin pages (templates/admin/incidents/incident/<template>)."""
+        context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": obj,
@@ -443,6 +444,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
             "has_view_permission": self.has_view_permission(request, obj),
             **extra,
         }
+        return TemplateResponse(request, f"admin/incidents/incident/{template}", context)
 
     def _case_url(self, obj):
         return reverse("admin:incidents_incident_change", args=[obj.pk])
@@ -460,11 +462,8 @@ class IncidentAdmin(SimpleHistoryAdmin):
             else:
                 self.message_user(request, gettext("%(ref)s is retracted.") % {"ref": obj.reference}, messages.SUCCESS)
                 return HttpResponseRedirect(self._case_url(obj))
-        return TemplateResponse(
-            request,
-            "admin/incidents/incident/retract.html",
-            self._context(request, obj, gettext("Retract %(ref)s") % {"ref": obj.reference}, form=form),
-        )
+        title = gettext("Retract %(ref)s") % {"ref": obj.reference}
+        return self._render(request, "retract.html", obj, title, form=form)
 
     def merge_view(self, request, object_id):
         obj = self._get_case(request, object_id)
@@ -504,17 +503,8 @@ class IncidentAdmin(SimpleHistoryAdmin):
                 confirming = True
                 form.data = form.data.copy()
                 form.data["confirmed"] = "on"
-        return TemplateResponse(
-            request,
-            "admin/incidents/incident/merge.html",
-            self._context(
-                request,
-                obj,
-                gettext("Merge %(ref)s into another case") % {"ref": obj.reference},
-                form=form,
-                confirming=confirming,
-            ),
-        )
+        title = gettext("Merge %(ref)s into another case") % {"ref": obj.reference}
+        return self._render(request, "merge.html", obj, title, form=form, confirming=confirming)
 
     def _versions(self, obj):
         return obj.history.select_related("history_user").order_by("-history_date", "-history_id")
@@ -539,20 +529,17 @@ class IncidentAdmin(SimpleHistoryAdmin):
             old = new
         if old.history_date > new.history_date:
             old, new = new, old
-        changes, inline_changes = workflow.compare(workflow.version(old), workflow.version(new))
-        return TemplateResponse(
+        changes, inline_changes = versions.compare(versions.version(old), versions.version(new))
+        return self._render(
             request,
-            "admin/incidents/incident/compare.html",
-            self._context(
-                request,
-                obj,
-                gettext("Compare two versions of %(ref)s") % {"ref": obj.reference},
-                old=old,
-                new=new,
-                changes=changes,
-                inline_changes=inline_changes,
-                can_restore=self.has_change_permission(request, obj),
-            ),
+            "compare.html",
+            obj,
+            gettext("Compare two versions of %(ref)s") % {"ref": obj.reference},
+            old=old,
+            new=new,
+            changes=changes,
+            inline_changes=inline_changes,
+            can_restore=self.has_change_permission(request, obj),
         )
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
@@ -565,35 +552,22 @@ class IncidentAdmin(SimpleHistoryAdmin):
         if not str(version_id).isdigit():
             raise Http404(gettext("No such version of this case."))
         record = get_object_or_404(Incident.history.model, id=obj.pk, history_id=version_id)
-        snapshot = workflow.version(record)
+        snapshot = versions.version(record)
         current = self._versions(obj).first()
-        changes, inline_changes = workflow.compare(snapshot, workflow.version(current))
-        fields = [
-            (Incident._meta.get_field(f.name).verbose_name, workflow._display(Incident._meta.get_field(f.name), v))
-            for f in Incident.history.model.tracked_fields
-            if f.name not in workflow.DERIVED_FIELDS
-            for v in [snapshot.fields[f.attname]]
-        ]
-        m2m = [
-            (Incident._meta.get_field(name).verbose_name, model.objects.filter(pk__in=snapshot.m2m[name]))
-            for name, model in workflow.M2M_FIELDS
-        ]
-        inlines = [(label, snapshot.inlines[kind]) for kind, _model, label in workflow.INLINES]
-        return TemplateResponse(
+        changes, inline_changes = versions.compare(snapshot, versions.version(current))
+        fields, m2m, inlines = versions.contents(snapshot)
+        return self._render(
             request,
-            "admin/incidents/incident/version.html",
-            self._context(
-                request,
-                obj,
-                gettext("%(ref)s as it was on %(date)s") % {"ref": obj.reference, "date": when(record)},
-                record=record,
-                fields=fields,
-                m2m=m2m,
-                inlines=inlines,
-                is_current=current.history_id == record.history_id,
-                differences=len(changes) + len(inline_changes),
-                can_restore=self.has_change_permission(request, obj),
-            ),
+            "version.html",
+            obj,
+            gettext("%(ref)s as it was on %(date)s") % {"ref": obj.reference, "date": when(record)},
+            record=record,
+            fields=fields,
+            m2m=m2m,
+            inlines=inlines,
+            is_current=current.history_id == record.history_id,
+            differences=len(changes) + len(inline_changes),
+            can_restore=self.has_change_permission(request, obj),
         )
 
     def restore_version_view(self, request, object_id, history_id):
@@ -604,8 +578,8 @@ class IncidentAdmin(SimpleHistoryAdmin):
             raise PermissionDenied
         record = get_object_or_404(Incident.history.model, id=obj.pk, history_id=history_id)
         try:
-            workflow.restore_version(record, request.user)
-        except workflow.WorkflowError as error:
+            versions.restore_version(record, request.user)
+        except versions.RestoreError as error:
             self.message_user(request, str(error), messages.ERROR)
             return HttpResponseRedirect(
                 reverse("admin:incidents_incident_simple_history", args=[obj.pk, record.history_id])
@@ -622,23 +596,20 @@ class IncidentAdmin(SimpleHistoryAdmin):
         obj = self.get_object(request, unquote(object_id))
         extra = {}
         if obj is not None:
-            extra["row_history"] = row_history(obj)
+            extra["row_history"] = versions.row_history(obj)
             extra["can_restore"] = self.has_change_permission(request, obj)
         return super().history_view(request, object_id, extra_context={**extra, **(extra_context or {})})
 
     def deleted_view(self, request):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        return TemplateResponse(
+        return self._render(
             request,
-            "admin/incidents/incident/deleted.html",
-            self._context(
-                request,
-                None,
-                gettext("Recently deleted cases"),
-                records=workflow.deleted_cases()[:100],
-                can_restore=self.has_add_permission(request),
-            ),
+            "deleted.html",
+            None,
+            gettext("Recently deleted cases"),
+            records=versions.deleted_cases()[:100],
+            can_restore=self.has_add_permission(request),
         )
 
     def restore_deleted_view(self, request, history_id):
@@ -648,8 +619,8 @@ class IncidentAdmin(SimpleHistoryAdmin):
             raise PermissionDenied
         record = get_object_or_404(Incident.history.model, history_id=history_id, history_type="-")
         try:
-            incident = workflow.restore_deleted(record, request.user)
-        except workflow.WorkflowError as error:
+            incident = versions.restore_deleted(record, request.user)
+        except versions.RestoreError as error:
             self.message_user(request, str(error), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:incidents_incident_deleted"))
         self.message_user(
@@ -673,20 +644,6 @@ class IncidentAdmin(SimpleHistoryAdmin):
 
 def when(record):
     return date_format(timezone.localtime(record.history_date), "DATETIME_FORMAT")
-
-
-def row_history(incident, limit=200):
-    """Recent changes to a case's sources, timeline, costs, images and corrections, newest first."""
-    entries = []
-    for _kind, model, label in workflow.INLINES:
-        history = model.history.model
-        ids = history.objects.filter(incident_id=incident.pk).values("id")
-        for record in (
-            history.objects.filter(id__in=ids).select_related("history_user").order_by("-history_date")[:limit]
-        ):
-            entries.append({"label": label, "record": record, "text": Truncator(str(record.instance)).chars(120)})
-    entries.sort(key=lambda e: e["record"].history_date, reverse=True)
-    return entries[:limit]
 
 
 # Reader tips ------------------------------------------------------------------------------------------
@@ -769,7 +726,7 @@ class TipAdmin(admin.ModelAdmin):
         if tip.incident_id:
             self.message_user(request, gettext("This tip already has a case."), messages.INFO)
             return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[tip.incident_id]))
-        company = find_company(tip.company_name)
+        company = services.find_company(tip.company_name)
         initial = {
             "company": company,
             "title": Truncator(f"{tip.company_name}: {tip.what_happened.splitlines()[0]}").chars(150),
@@ -777,7 +734,7 @@ class TipAdmin(admin.ModelAdmin):
         }
         form = TipConvertForm(request.POST or None, initial=initial, admin_site=self.admin_site)
         if request.method == "POST" and form.is_valid():
-            incident = draft_from_tip(tip, request.user, **form.cleaned_data)
+            incident = tips.draft_from_tip(tip, request.user, **form.cleaned_data)
             self.message_user(
                 request,
                 gettext("Draft %(ref)s created from %(tip)s.") % {"ref": incident.reference, "tip": tip.reference},
@@ -797,40 +754,3 @@ class TipAdmin(admin.ModelAdmin):
                 "media": self.media + form.media,
             },
         )
-
-
-def find_company(name):
-    """The company a reader named, by its name or one of its aliases (case-insensitive), if there is one."""
-    name = (name or "").strip()
-    if not name:
-        return None
-    return (
-        Company.objects.filter(name__iexact=name).first()
-        or Company.objects.filter(aliases__name__iexact=name).distinct().first()
-    )
-
-
-@transaction.atomic
-def draft_from_tip(tip, user, *, company, title, country):
-    links = "\n".join(f"- <{link}>" for link in tip.links.splitlines() if link.strip())
-    story = tip.what_happened
-    if tip.when:
-        story += "\n\n" + gettext("When, according to the reader: %(when)s") % {"when": tip.when}
-    if links:
-        story += "\n\n" + gettext("Links sent by the reader:") + "\n\n" + links
-    incident = Incident(
-        title=title,
-        slug=slugify(title)[:200] or "case",
-        summary=Truncator(tip.what_happened).chars(600),
-        story=story,
-        company=company,
-        country=country,
-        status=Status.DRAFT,
-    )
-    incident._history_user = user
-    incident._change_reason = gettext("Created from reader tip %(tip)s") % {"tip": tip.reference}
-    incident.save()
-    tip.incident = incident
-    tip.status = Tip.TipStatus.CONVERTED
-    tip.save(update_fields=["incident", "status"])
-    return incident

@@ -33,6 +33,7 @@ from incidents.models import (
     Status,
     TimelineEvent,
 )
+from incidents.services import follow_merges
 from incidents.text import render_markdown
 
 HistoricalIncident = Incident.history.model
@@ -226,15 +227,6 @@ FORMATS = {
 
 
 # Views -------------------------------------------------------------------------------------------------
-
-
-def follow_merges(case):
-    target = case
-    for _hop in range(5):  # a chain of merges ends on the surviving case
-        if target.status != Status.MERGED or not target.merged_into_id:
-            break
-        target = target.merged_into
-    return target
 
 
 def published_revision(case, history_id):

@@ -6,20 +6,16 @@ import re
 import unicodedata
 
 from django import forms
-from django.conf import settings
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.validators import URLValidator
+from django.core.validators import MinLengthValidator, URLValidator
 from django.db.models import Max
 from django.forms.models import BaseInlineFormSet
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from incidents import images, workflow
 from incidents.models import Company, CostEstimate, Incident, IncidentImage, Source, Status, TimelineEvent, Tip
-from incidents.security import client_ip_address
 
 # The admin -------------------------------------------------------------------------------------------
 
@@ -320,32 +316,4 @@ class TipForm(forms.ModelForm):
 
 
 def _min_length_validator(length):
-    from django.core.validators import MinLengthValidator
-
     return MinLengthValidator(length, message=_("Tell us a little more: at least %(limit_value)d characters."))
-
-
-# Abuse limits of the public tip form -----------------------------------------------------------------
-
-
-def client_hash(request):
-    """A salted hash of the client's address: enough to count its tips, useless to find the person."""
-    return salted_hmac("incidents.tips.client", client_ip_address(request), algorithm="sha256").hexdigest()
-
-
-def _rate_key(request):
-    return f"tips:sent:{client_hash(request)}"
-
-
-def tip_rate_limited(request):
-    """True once a client has sent `TIPS_PER_HOUR` tips in the current hour (counted in the shared cache)."""
-    return cache.get(_rate_key(request), 0) >= settings.TIPS_PER_HOUR
-
-
-def count_tip(request):
-    key = _rate_key(request)
-    if not cache.add(key, 1, timeout=3600):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(key, 1, timeout=3600)

@@ -3,7 +3,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, register_converter
 
-from incidents import api, cards, citations, feeds, insights, opendata, seo, views
+from incidents import api, cards, citations, embeds, feeds, insights, opendata, seo, tips, views
 from incidents.sitemaps import SITEMAPS
 
 
@@ -29,7 +29,7 @@ urlpatterns = [
     path("cases/<int:pk>/", views.incident_redirect, name="incident_redirect"),
     # Journalists: share card, embed, citations, pinned revisions (before the slug pattern: it would match "embed").
     path("cases/<int:pk>/card.png", cards.case_card, name="case_card"),
-    path("cases/<int:pk>/embed/", opendata.case_embed, name="case_embed"),
+    path("cases/<int:pk>/embed/", embeds.case_embed, name="case_embed"),
     path("cases/<int:pk>/cite.<str:fmt>", citations.cite, name="cite"),
     path("cases/<int:pk>/revisions/<int:history_id>/", citations.revision_detail, name="case_revision"),
     path("cases/<int:pk>/<str:slug>/", seo.conditional_case_page(views.incident_detail), name="incident_detail"),
@@ -65,9 +65,9 @@ urlpatterns = [
     path("api/cases/", api.case_list, name="api_cases"),
     path("api/cases/<int:pk>/", api.case_detail, name="api_case"),
     path("api/schema/", api.schema, name="api_schema"),
-    path("oembed/", opendata.oembed, name="oembed"),
-    path("submit/", views.submit_tip, name="submit"),
-    path("submit/thanks/", views.submit_thanks, name="submit_thanks"),
+    path("oembed/", embeds.oembed, name="oembed"),
+    path("submit/", tips.submit_tip, name="submit"),
+    path("submit/thanks/", tips.submit_thanks, name="submit_thanks"),
     path("insights/", insights.insights, name="insights"),
     path("insights/<slug:chart>.csv", insights.insights_csv, name="insights_csv"),
 ]

@@ -40,6 +40,7 @@ from incidents.models import (
     Sector,
     Status,
 )
+from incidents.services import follow_merges
 from incidents.text import format_big_money
 
 PAGE_SIZE = 20
@@ -184,12 +185,7 @@ def case_prefetches():
 def incident_detail(request, pk, slug=None):
     case = get_object_or_404(Incident.objects.select_related("company__sector", "merged_into"), pk=pk)
     if case.status == Status.MERGED and case.merged_into_id:
-        target = case.merged_into
-        for _hop in range(5):  # a chain of merges ends on the surviving case
-            if target.status != Status.MERGED or not target.merged_into_id:
-                break
-            target = target.merged_into
-        return HttpResponseRedirect(target.get_absolute_url(), status=301)
+        return HttpResponseRedirect(follow_merges(case).get_absolute_url(), status=301)
     is_preview = case.status in (Status.DRAFT, Status.REVIEW)
     if is_preview and not request.user.is_staff:
         raise Http404("No published case with this number.")
@@ -431,51 +427,3 @@ def page_not_found(request, exception):
 
 def server_error(request):
     return render(request, "500.html", status=500)
-
-
-# Reader tips ---------------------------------------------------------------------------------------------
-# Imported here rather than at the top: this part of the module is maintained with the editors' admin.
-from django.core import signing  # noqa: E402
-from django.utils.translation import gettext_lazy as _  # noqa: E402
-from django.views.decorators.cache import never_cache  # noqa: E402
-from django.views.decorators.http import require_http_methods  # noqa: E402
-
-from incidents.forms import TipForm, client_hash, count_tip, tip_rate_limited  # noqa: E402
-
-TIP_MAX_BODY_BYTES = 64 * 1024  # the form's limits add up to about 8 KB; anything far larger is not a reader
-TIP_THANKS_SALT = "incidents.tips.thanks"
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-def submit_tip(request):
-    """The public "Submit a story" form: CSRF, a honeypot, a rate limit per client, plain text only."""
-    if request.method == "GET":
-        return render(request, "incidents/submit.html", {"form": TipForm()})
-    if int(request.META.get("CONTENT_LENGTH") or 0) > TIP_MAX_BODY_BYTES:
-        refusal = _("That is far more text than this form takes. Please shorten it.")
-        return render(request, "incidents/submit.html", {"form": TipForm(), "refusal": refusal}, status=413)
-    if tip_rate_limited(request):
-        return render(request, "incidents/submit.html", {"form": TipForm(), "rate_limited": True}, status=429)
-    form = TipForm(request.POST)
-    if form.is_robot:
-        count_tip(request)  # answered like a success, saved nowhere
-        return redirect("incidents:submit_thanks")
-    if not form.is_valid():
-        return render(request, "incidents/submit.html", {"form": form}, status=400)
-    tip = form.save(commit=False)
-    tip.client_hash = client_hash(request)
-    tip.save()
-    count_tip(request)
-    return redirect(f"{reverse('incidents:submit_thanks')}?ref={signing.dumps(tip.reference, salt=TIP_THANKS_SALT)}")
-
-
-@never_cache
-@require_GET
-def submit_thanks(request):
-    """The page after a tip: its reference, carried signed in the URL (readers have no session)."""
-    try:
-        reference = signing.loads(request.GET.get("ref", ""), salt=TIP_THANKS_SALT, max_age=24 * 3600)
-    except signing.BadSignature:
-        reference = None
-    return render(request, "incidents/submit_thanks.html", {"reference": reference})

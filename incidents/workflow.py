@@ -1,66 +1,22 @@
-"""The editorial workflow: who may do what to a case, and the history that lets editors undo it.
+"""The editorial workflow: who may do what to a case, and the state changes that follow.
 
-Every change goes through `Model.save()` or `delete()` so that django-simple-history records it
-(`QuerySet.update()` would not). One admin save makes exactly one historical record of the case, written
-before its inlines are saved and completed after them (harm types, lesson themes). A version of a case is
-that record together with its sources, timeline, costs, images and corrections as they stood just before
-the case's next record: the same reading as the public revision page (incidents/citations.py). Code that
-changes rows therefore saves the case first, then the rows.
+Editors write and submit for review; chief editors publish, unpublish, retract and merge; only a draft is
+deleted. Every change is saved through `Model.save()` or `delete()`, attributed to its editor, so that the
+history (incidents/versions.py) records it and an editor can restore an earlier version.
 """
 
 from __future__ import annotations
 
-import datetime
-import difflib
-from dataclasses import dataclass, field
-
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import (
-    Company,
-    Correction,
-    CostEstimate,
-    HarmType,
-    Incident,
-    IncidentImage,
-    Lesson,
-    Source,
-    Status,
-    TimelineEvent,
-)
+from incidents.models import CostEstimate, Incident, Status
+from incidents.versions import CASCADE_REASON, INLINES, finish_history_record, record_as
 
 PUBLISH_PERMISSION = "incidents.publish_incident"
 MERGE_PERMISSION = "incidents.merge_incident"
-
-# Inline rows that make up a version, in the order they are restored (costs may point to sources).
-INLINES = [
-    ("sources", Source, _("Sources")),
-    ("timeline", TimelineEvent, _("Timeline")),
-    ("costs", CostEstimate, _("Costs")),
-    ("images", IncidentImage, _("Images")),
-    ("corrections", Correction, _("Corrections")),
-]
-M2M_FIELDS = [("harm_types", HarmType), ("lessons", Lesson)]
-# What a restore leaves alone: the workflow has its own actions, with their own permissions.
-WORKFLOW_FIELDS = {
-    "id",
-    "status",
-    "featured",
-    "merged_into",
-    "retracted_at",
-    "retraction_reason",
-    "published_at",
-    "created_at",
-    "updated_at",
-}
-# Derived values, recomputed on save; never shown in a comparison.
-DERIVED_FIELDS = {"response_days", "resolution_days", "headline_cost_eur"}
 
 
 class WorkflowError(Exception):
@@ -98,11 +54,6 @@ def check_status_change(user, old_status, new_status):
         )
 
 
-def _record(incident, user, reason):
-    incident._history_user = user
-    incident._change_reason = str(reason)
-
-
 def missing_message(missing):
     return gettext("To be published, this case still needs: %(missing)s.") % {
         "missing": ", ".join(str(m) for m in missing)
@@ -116,7 +67,7 @@ def publish(incident, user):
         raise WorkflowError(missing_message(missing))
     incident.status = Status.PUBLISHED
     incident.published_at = incident.published_at or timezone.now()
-    _record(incident, user, _("Published"))
+    record_as(incident, user, _("Published"))
     incident.save()
 
 
@@ -125,7 +76,7 @@ def unpublish(incident, user):
         raise WorkflowError(_("%(ref)s is not published.") % {"ref": incident.reference})
     check_status_change(user, incident.status, Status.DRAFT)
     incident.status = Status.DRAFT
-    _record(incident, user, _("Unpublished"))
+    record_as(incident, user, _("Unpublished"))
     incident.save()
 
 
@@ -136,7 +87,7 @@ def submit_for_review(incident, user):
         )
     check_status_change(user, incident.status, Status.REVIEW)
     incident.status = Status.REVIEW
-    _record(incident, user, _("Submitted for review"))
+    record_as(incident, user, _("Submitted for review"))
     incident.save()
 
 
@@ -149,7 +100,7 @@ def retract(incident, user, reason):
     incident.status = Status.RETRACTED
     incident.retraction_reason = reason.strip()
     incident.retracted_at = timezone.now()
-    _record(incident, user, _("Retracted"))
+    record_as(incident, user, _("Retracted"))
     incident.save()
 
 
@@ -179,14 +130,14 @@ def merge(case, target, user, *, sources=(), timeline=(), costs=()):
     # The cases' records come first: the moved rows then belong to these new versions.
     for earlier in Incident.objects.filter(merged_into=case):
         earlier.merged_into = target  # cases already merged into `case` now lead straight to `target`
-        _record(earlier, user, gettext("Merged into %(ref)s") % {"ref": target.reference})
+        record_as(earlier, user, gettext("Merged into %(ref)s") % {"ref": target.reference})
         earlier.save()
     case.status = Status.MERGED
     case.merged_into = target
     case.featured = False
-    _record(case, user, gettext("Merged into %(ref)s") % {"ref": target.reference})
+    record_as(case, user, gettext("Merged into %(ref)s") % {"ref": target.reference})
     case.save()
-    _record(target, user, gettext("%(ref)s merged into this case") % {"ref": case.reference})
+    record_as(target, user, gettext("%(ref)s merged into this case") % {"ref": case.reference})
     target.save()
     moved_sources = {s.pk for s in sources}
     for kind, rows in (("sources", sources), ("timeline", timeline), ("costs", costs)):
@@ -212,322 +163,6 @@ def merge(case, target, user, *, sources=(), timeline=(), costs=()):
     return target
 
 
-# History ---------------------------------------------------------------------------------------------
-
-
-CASCADE_REASON = "Deleted with its case"
-REMOVED_REASON = "Removed from its case"
-
-
-def finish_history_record(incident):
-    """Complete the case's latest historical record once its inlines and m2m are saved.
-
-    The admin saves a case before its inlines and harm types; this copies the final harm types, lesson
-    themes and derived values (headline cost) into that record, instead of one record per m2m signal.
-    """
-    record = incident.history.order_by("-history_date", "-history_id").first()
-    if record is None:
-        return None
-    fresh = Incident.objects.get(pk=incident.pk)
-    for tracked in type(record).tracked_fields:
-        setattr(record, tracked.attname, getattr(fresh, tracked.attname))
-    record.save()
-    for name, _model in M2M_FIELDS:
-        model_field = Incident._meta.get_field(name)
-        history_rows = getattr(record, name)
-        history_rows.all().delete()
-        through = model_field.remote_field.through
-        source_name, target_name = model_field.m2m_field_name(), model_field.m2m_reverse_field_name()
-        history_rows.model.objects.bulk_create(
-            history_rows.model(
-                history=record, **{"id": row.pk, f"{source_name}_id": incident.pk, f"{target_name}_id": target_id}
-            )
-            for row, target_id in (
-                (row, getattr(row, f"{target_name}_id")) for row in through.objects.filter(**{source_name: incident})
-            )
-        )
-    return record
-
-
-@dataclass
-class Version:
-    """A case as it stood at one historical record: fields, m2m ids and inline rows."""
-
-    record: object
-    fields: dict
-    m2m: dict = field(default_factory=dict)
-    inlines: dict = field(default_factory=dict)
-
-    @property
-    def date(self):
-        return self.record.history_date
-
-
-def _sort_key(model):
-    names = [name.lstrip("-") for name in model._meta.ordering]
-    return lambda row: tuple((getattr(row, n) is None, getattr(row, n) or 0) for n in names) + (row.pk,)
-
-
-def version_end(record):
-    """The moment a version stops standing: just before the case's next record, or now."""
-    following = (
-        type(record)
-        .objects.filter(id=record.id)
-        .filter(
-            Q(history_date__gt=record.history_date)
-            | Q(history_date=record.history_date, history_id__gt=record.history_id)
-        )
-        .order_by("history_date", "history_id")
-        .values_list("history_date", flat=True)
-        .first()
-    )
-    return following - datetime.timedelta(microseconds=1) if following else timezone.now()
-
-
-def inline_records(model, incident_id, at, *, deleted_with_case_at=None):
-    """Historical records of the rows belonging to the case at date `at`, latest record per row.
-
-    A row whose last record is a deletion is left out, unless it was deleted along with the case
-    (`deleted_with_case_at` is the date of the case's deletion record).
-    """
-    history = model.history.model
-    ever_here = history.objects.filter(incident_id=incident_id).values("id")
-    latest = {}
-    for record in history.objects.filter(id__in=ever_here, history_date__lte=at).order_by("history_date", "history_id"):
-        latest[record.id] = record
-    kept = []
-    for record in latest.values():
-        if record.incident_id != incident_id:
-            continue
-        if record.history_type == "-" and not _deleted_with_case(record, deleted_with_case_at):
-            continue
-        kept.append(record)
-    return kept
-
-
-def unrecorded_rows(model, incident_id):
-    """Rows written without any history (loaddata, bulk_create): part of every version, as they are now.
-
-    The public revision page reads them the same way; a restore therefore never deletes them.
-    """
-    current = model.objects.filter(incident_id=incident_id)
-    recorded = model.history.model.objects.filter(id__in=current.values("id")).values("id")
-    return list(current.exclude(pk__in=recorded))
-
-
-def _deleted_with_case(record, case_deleted_at):
-    """A row's deletion that belongs to the deletion of its case (tagged by `delete_case`, or a cascade)."""
-    if case_deleted_at is None:
-        return False
-    if record.history_change_reason == CASCADE_REASON:
-        return True
-    # Deleted by a cascade outside the admin (the shell): untagged, in the same second as the case.
-    return not record.history_change_reason and case_deleted_at - record.history_date < datetime.timedelta(seconds=1)
-
-
-def version(record, *, deleted_with_case_at=None):
-    """The version of a case at historical record `record`."""
-    fields = {f.attname: getattr(record, f.attname) for f in type(record).tracked_fields}
-    m2m = {}
-    for name, _model in M2M_FIELDS:
-        target_name = Incident._meta.get_field(name).m2m_reverse_field_name()
-        m2m[name] = sorted(getattr(record, name).values_list(f"{target_name}_id", flat=True))
-    inlines = {}
-    end = record.history_date if deleted_with_case_at else version_end(record)
-    for kind, model, _label in INLINES:
-        rows = [r.instance for r in inline_records(model, record.id, end, deleted_with_case_at=deleted_with_case_at)]
-        rows += unrecorded_rows(model, record.id)
-        inlines[kind] = sorted(rows, key=_sort_key(model))
-    return Version(record=record, fields=fields, m2m=m2m, inlines=inlines)
-
-
-def content_fields():
-    """The case's fields a version restores: everything an editor writes, not the workflow."""
-    return [
-        f
-        for f in Incident.history.model.tracked_fields
-        if f.name not in WORKFLOW_FIELDS and f.name not in DERIVED_FIELDS and f.editable
-    ]
-
-
-def _display(model_field, value):
-    if value in (None, ""):
-        return "—"
-    if model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
-    if model_field.is_relation:
-        related = model_field.related_model.objects.filter(pk=value).first()
-        return str(related) if related else f"#{value} ({gettext('deleted')})"
-    if hasattr(value, "year") and hasattr(value, "hour"):
-        return date_format(timezone.localtime(value), "DATETIME_FORMAT")
-    if hasattr(value, "year"):
-        return date_format(value, "DATE_FORMAT")
-    return str(value)
-
-
-def text_diff(old, new):
-    """Line by line: a list of (kind, text) with kind "same", "removed" or "added"."""
-    old_lines, new_lines = (old or "").splitlines(), (new or "").splitlines()
-    lines = []
-    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            lines.extend(("same", line) for line in old_lines[i1:i2])
-            continue
-        lines.extend(("removed", line) for line in old_lines[i1:i2])
-        lines.extend(("added", line) for line in new_lines[j1:j2])
-    return lines
-
-
-def _row_fields(model):
-    return [f for f in model._meta.concrete_fields if f.editable and f.name not in ("id", "incident")]
-
-
-def compare(old, new):
-    """What changed from version `old` to version `new`, ready for a template."""
-    changes = []
-    for model_field in Incident.history.model.tracked_fields:
-        if model_field.name in DERIVED_FIELDS or model_field.name in ("id", "updated_at"):
-            continue
-        original = Incident._meta.get_field(model_field.name)
-        before, after = old.fields.get(model_field.attname), new.fields.get(model_field.attname)
-        if before == after:
-            continue
-        change = {
-            "label": original.verbose_name,
-            "old": _display(original, before),
-            "new": _display(original, after),
-            "diff": None,
-        }
-        if original.get_internal_type() == "TextField":
-            change["diff"] = text_diff(before, after)
-        changes.append(change)
-    for name, model in M2M_FIELDS:
-        removed = set(old.m2m[name]) - set(new.m2m[name])
-        added = set(new.m2m[name]) - set(old.m2m[name])
-        if removed or added:
-            names = {obj.pk: str(obj) for obj in model.objects.filter(pk__in=removed | added)}
-            changes.append(
-                {
-                    "label": Incident._meta.get_field(name).verbose_name,
-                    "old": ", ".join(sorted(str(names.get(pk, pk)) for pk in removed)) or "—",
-                    "new": ", ".join(sorted(str(names.get(pk, pk)) for pk in added)) or "—",
-                    "diff": None,
-                    "m2m": True,
-                }
-            )
-    inline_changes = []
-    for kind, model, label in INLINES:
-        before = {row.pk: row for row in old.inlines[kind]}
-        after = {row.pk: row for row in new.inlines[kind]}
-        rows = []
-        for pk in after.keys() - before.keys():
-            rows.append({"kind": "added", "text": str(after[pk]), "fields": []})
-        for pk in before.keys() - after.keys():
-            rows.append({"kind": "removed", "text": str(before[pk]), "fields": []})
-        for pk in before.keys() & after.keys():
-            fields = []
-            for row_field in _row_fields(model):
-                a, b = getattr(before[pk], row_field.attname), getattr(after[pk], row_field.attname)
-                if a != b:
-                    fields.append(
-                        {"label": row_field.verbose_name, "old": _display(row_field, a), "new": _display(row_field, b)}
-                    )
-            if fields:
-                rows.append({"kind": "changed", "text": str(after[pk]), "fields": fields})
-        if rows:
-            inline_changes.append({"label": label, "rows": rows})
-    return changes, inline_changes
-
-
-def _check_restorable(incident, target_version):
-    company_id = target_version.fields["company_id"]
-    if not Company.objects.filter(pk=company_id).exists():
-        raise WorkflowError(_("The company of that version was deleted; restore or recreate it first."))
-    if incident.status == Status.PUBLISHED:
-        probe = Incident(**{f.attname: target_version.fields[f.attname] for f in content_fields()})
-        missing = probe.missing_fields_for_publication()
-        if not target_version.inlines["sources"]:
-            missing.append(_("at least one source"))
-        if any(not image.alt_text for image in target_version.inlines["images"]):
-            missing.append(_("alt text for every image"))
-        if missing:
-            raise WorkflowError(
-                _("This case is published and that version lacks %(missing)s. Unpublish it first, or edit it.")
-                % {"missing": ", ".join(str(m) for m in missing)}
-            )
-
-
-def _restore_rows(incident, target_version, user, reason):
-    source_ids = {}
-    for kind, model, _label in INLINES:
-        current = {row.pk: row for row in model.objects.filter(incident=incident)}
-        wanted = target_version.inlines[kind]
-        wanted_ids = {row.pk for row in wanted}
-        for pk, row in current.items():
-            if pk not in wanted_ids:
-                row._history_user, row._change_reason = user, reason
-                row.delete()
-        for row in wanted:
-            old_pk = row.pk
-            row.incident_id = incident.pk
-            if kind == "costs" and row.source_id:
-                row.source_id = source_ids.get(row.source_id)
-            row._history_user, row._change_reason = user, reason
-            if old_pk in current:
-                existing = current[old_pk]
-                if all(getattr(existing, f.attname) == getattr(row, f.attname) for f in _row_fields(model)):
-                    if kind == "sources":
-                        source_ids[old_pk] = old_pk
-                    continue
-                row.save()
-            elif model.objects.filter(pk=old_pk).exists():
-                # The row has moved to another case since (a merge): bring back a copy.
-                row.pk = row.id = None
-                row._state.adding = True
-                row.save()
-            else:
-                row._state.adding = True
-                row.save(force_insert=True)
-            if kind == "sources":
-                source_ids[old_pk] = row.pk
-
-
-@transaction.atomic
-def restore_version(record, user):
-    """Put the content of an earlier version back: fields, harm types, themes and every inline row.
-
-    The status, publication and merge fields stay as they are now; they have their own actions.
-    """
-    incident = Incident.objects.select_for_update().get(pk=record.id)
-    target_version = version(record)
-    _check_restorable(incident, target_version)
-    reason = gettext("Restored the version of %(date)s") % {
-        "date": date_format(timezone.localtime(record.history_date), "DATETIME_FORMAT")
-    }
-    for model_field in content_fields():
-        setattr(incident, model_field.attname, target_version.fields[model_field.attname])
-    try:
-        incident.full_clean(exclude=["slug"])
-    except ValidationError as error:
-        raise WorkflowError(" ".join(error.messages)) from error
-    _record(incident, user, reason)
-    incident.save()  # the restore's record first; the rows restored after it belong to it
-    _restore_rows(incident, target_version, user, reason)
-    _set_m2m(incident, target_version)
-    finish_history_record(incident)
-    return incident
-
-
-def _set_m2m(incident, target_version):
-    incident.skip_history_when_saving = True
-    try:
-        for name, model in M2M_FIELDS:
-            getattr(incident, name).set(model.objects.filter(pk__in=target_version.m2m[name]))
-    finally:
-        del incident.skip_history_when_saving
-
-
 @transaction.atomic
 def delete_case(incident, user):
     """Delete a draft and its rows, each row's deletion tagged so that `restore_deleted` brings it back."""
@@ -539,54 +174,3 @@ def delete_case(incident, user):
             row.delete()
     incident._history_user = user
     incident.delete()
-
-
-def deleted_cases():
-    """The deletion records of cases that are still deleted, newest first (one per case)."""
-    history = Incident.history.model
-    records = (
-        history.objects.filter(history_type="-")
-        .exclude(id__in=Incident.objects.values("id"))
-        .select_related("history_user")
-        .order_by("-history_date", "-history_id")
-    )
-    seen, latest = set(), []
-    for record in records[:500]:
-        if record.id not in seen:
-            seen.add(record.id)
-            latest.append(record)
-    return latest
-
-
-@transaction.atomic
-def restore_deleted(deletion_record, user):
-    """Bring back a deleted case, as a draft, with the rows that were deleted along with it."""
-    history = Incident.history.model
-    if deletion_record.history_type != "-":
-        raise WorkflowError(_("That record is not a deletion."))
-    if Incident.objects.filter(pk=deletion_record.id).exists():
-        raise WorkflowError(_("%(ref)s exists: it was restored already.") % {"ref": f"SC-{deletion_record.id:04d}"})
-    target_version = version(deletion_record, deleted_with_case_at=deletion_record.history_date)
-    last_save = (
-        history.objects.filter(id=deletion_record.id, history_date__lte=deletion_record.history_date)
-        .exclude(history_type="-")
-        .order_by("-history_date", "-history_id")
-        .first()
-    )
-    if last_save:
-        target_version.m2m = version(last_save).m2m  # a deletion record's own m2m rows are empty
-    if not Company.objects.filter(pk=target_version.fields["company_id"]).exists():
-        raise WorkflowError(_("The company of that case was deleted; restore or recreate it first."))
-    incident = Incident(**{f.attname: target_version.fields[f.attname] for f in history.tracked_fields})
-    incident.status = Status.DRAFT
-    incident.published_at = incident.retracted_at = incident.merged_into_id = None
-    incident.featured = False
-    _record(incident, user, gettext("Restored after deletion"))
-    incident.save(force_insert=True)
-    created_at = target_version.fields["created_at"]
-    Incident.objects.filter(pk=incident.pk).update(created_at=created_at)  # auto_now_add set it to now
-    incident.created_at = created_at
-    _restore_rows(incident, target_version, user, gettext("Restored after deletion"))
-    _set_m2m(incident, target_version)
-    finish_history_record(incident)
-    return incident

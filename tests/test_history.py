@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from incidents import workflow
+from incidents import versions
 from incidents.models import Incident, Source, Status
 from tests import factories
 from tests.test_admin import admin_form_data, changelist_action
@@ -58,8 +58,8 @@ def test_one_admin_save_is_one_version_with_who_and_every_part(client, editor):
     source_record = Source.history.get(title="A second article")
     assert source_record.history_user == editor and source_record.history_type == "+"
     # The rows saved with the case belong to that version (it stands until the case's next record).
-    assert "A second article" in [s.title for s in workflow.version(record).inlines["sources"]]
-    assert "A second article" not in [s.title for s in workflow.version(case.history.earliest()).inlines["sources"]]
+    assert "A second article" in [s.title for s in versions.version(record).inlines["sources"]]
+    assert "A second article" not in [s.title for s in versions.version(case.history.earliest()).inlines["sources"]]
 
     page = client.get(reverse("admin:incidents_incident_history", args=[case.pk]))
     assert page.status_code == 200
@@ -152,7 +152,7 @@ def test_history_after_a_bulk_publish_and_restore(client):
         assert record.status == Status.PUBLISHED
         assert record.history_user == chief
         assert record.history_change_reason == "Published"
-        changes, _rows = workflow.compare(workflow.version(before[case.pk]), workflow.version(record))
+        changes, _rows = versions.compare(versions.version(before[case.pk]), versions.version(record))
         assert {str(change["label"]) for change in changes} >= {"status", "published at"}
     changelist_action(client, "unpublish", cases[0])
     assert cases[0].history.latest().history_change_reason == "Unpublished"
@@ -213,7 +213,7 @@ def test_bulk_deletion_of_drafts_leaves_deletion_records(client):
     assert response.status_code == 302
     assert not Incident.objects.filter(pk__in=[d.pk for d in drafts]).exists()
     assert Incident.history.filter(history_type="-", id__in=[d.pk for d in drafts]).count() == 2
-    assert len(workflow.deleted_cases()) == 2
+    assert len(versions.deleted_cases()) == 2
 
 
 def test_restoring_a_version_after_a_merge_copies_rows_that_moved(client):
@@ -226,7 +226,7 @@ def test_restoring_a_version_after_a_merge_copies_rows_that_moved(client):
         {"target": kept.reference, "sources": [moving.pk], "confirmed": "on"},
     )
     assert Source.objects.get(pk=moving.pk).incident == kept
-    workflow.restore_version(before_merge, factories.chief_editor())
+    versions.restore_version(before_merge, factories.chief_editor())
     assert Source.objects.get(pk=moving.pk).incident == kept  # the kept case keeps its source
     copy = duplicate.sources.get()
     assert copy.title == moving.title and copy.pk != moving.pk
@@ -249,7 +249,7 @@ def test_a_draft_deleted_outside_the_admin_comes_back_with_its_rows():
     factories.event(case)
     pk = case.pk
     case.delete()  # a plain cascade, as in the shell
-    restored = workflow.restore_deleted(Incident.history.get(id=pk, history_type="-"), factories.editor())
+    restored = versions.restore_deleted(Incident.history.get(id=pk, history_type="-"), factories.editor())
     assert restored.sources.count() == 2 and restored.timeline.count() == 1
 
 
@@ -260,8 +260,8 @@ def test_rows_written_without_history_are_in_every_version_and_survive_a_restore
     Source.objects.bulk_create([Source(incident=case, title="Fixture source", publisher="Archive")])
     case.title = "Edited later"
     case.save()
-    assert [s.title for s in workflow.version(first).inlines["sources"]] == ["Fixture source"]
-    workflow.restore_version(first, factories.editor())
+    assert [s.title for s in versions.version(first).inlines["sources"]] == ["Fixture source"]
+    versions.restore_version(first, factories.editor())
     case.refresh_from_db()
     assert case.title == "Loaded from a fixture"
     assert [s.title for s in case.sources.all()] == ["Fixture source"]

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils.dateparse import parse_datetime
 
-from incidents import imports
+from incidents.exchange import columns, importer
+from incidents.exchange.export import iter_rows
 from incidents.models import ApologyQuality, Company, CostEstimate, Incident, Source, Status, TimelineEvent
 from tests import factories
 
@@ -87,9 +88,9 @@ COLUMNS_IN_ORDER = [
 
 def test_the_schema_is_a_stable_documented_list():
     """Columns are never renamed, removed or reordered: a new one only ever comes at the end."""
-    assert imports.COLUMN_NAMES[: len(COLUMNS_IN_ORDER)] == COLUMNS_IN_ORDER
-    assert len(set(imports.COLUMN_NAMES)) == len(imports.COLUMNS)
-    assert all(str(column.description) for column in imports.COLUMNS)
+    assert columns.COLUMN_NAMES[: len(COLUMNS_IN_ORDER)] == COLUMNS_IN_ORDER
+    assert len(set(columns.COLUMN_NAMES)) == len(columns.COLUMNS)
+    assert all(str(column.description) for column in columns.COLUMNS)
 
 
 def test_a_case_is_one_row_with_every_column():
@@ -162,7 +163,7 @@ def test_a_case_is_one_row_with_every_column():
     )
     factories.incident(pk=43, sources=0, company=sncf, status=Status.MERGED, merged_into=case, title="Port-Bou again")
 
-    rows = list(imports.iter_rows(Incident.objects.all(), base_url="https://example.org/"))
+    rows = list(iter_rows(Incident.objects.all(), base_url="https://example.org/"))
     assert [list(row) for row in rows] == [COLUMNS_IN_ORDER, COLUMNS_IN_ORDER]
     row, merged = rows
     assert parse_datetime(row.pop("updated_at")) == Incident.objects.get(pk=42).updated_at
@@ -265,7 +266,7 @@ def test_rows_are_generated_in_a_fixed_number_of_queries(django_assert_max_num_q
         factories.event(case)
         factories.cost(case, 100)
     with django_assert_max_num_queries(8):
-        rows = list(imports.iter_rows(Incident.objects.all(), chunk_size=100))
+        rows = list(iter_rows(Incident.objects.all(), chunk_size=100))
     assert [row["title"] for row in rows] == [f"Case {n:02d}" for n in range(30)]  # in number order
     assert {(len(row["sources"]), len(row["timeline"]), len(row["costs"])) for row in rows} == {(2, 1, 1)}
 
@@ -275,7 +276,7 @@ def test_export_writes_published_cases_only_unless_all(tmp_path):
     factories.draft(title="A draft")
     rows = read_csv(export(tmp_path))
     assert [row["reference"] for row in rows] == [published.reference]
-    assert list(rows[0]) == imports.COLUMN_NAMES
+    assert list(rows[0]) == columns.COLUMN_NAMES
     everything = json.loads(export(tmp_path, "--all", "--format", "json", name="all.json").read_text())
     assert {row["title"] for row in everything} == {"Published one", "A draft"}
     assert isinstance(everything[0]["sources"], list)
@@ -673,7 +674,7 @@ def test_the_json_reader_streams(tmp_path):
             chunks.append(len(chunk))
             return chunk
 
-    reader = imports.read_json(Reader(text), chunk_size=256)
+    reader = importer.read_json(Reader(text), chunk_size=256)
     first_line, first = next(reader)
     assert first == {"title": "Case 0", "story": "x" * 100}
     assert sum(chunks) < len(text) / 4  # it did not read the whole file to yield the first case

@@ -10,13 +10,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from incidents import opendata
+from incidents.exchange import importer
 from incidents.models import Correction, Status
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 MARKER = "ZQXHIDDEN"
-# The columns of both downloads, in order, with their type (incidents/imports.py, documented on /data/).
+# The columns of both downloads, in order, with their type (incidents/exchange/columns.py, documented on /data/).
 COLUMN_TYPES = [
     ("reference", "text"), ("id", "integer"), ("title", "text"), ("slug", "text"), ("status", "choice"),
     ("company", "text"), ("company_slug", "text"), ("sector", "text"), ("country", "text"), ("language", "choice"),
@@ -217,18 +219,14 @@ def test_downloads_reject_bad_filters_with_a_json_400(client, catalogue, path):
 
 
 def test_csv_download_reads_back_with_the_import(client, catalogue):
-    from incidents import imports
-
     text = streamed_text(client.get("/data/cases.csv"))
-    result = imports.import_rows(imports.read_csv(io.StringIO(text)), dry_run=True)
+    result = importer.import_rows(importer.read_csv(io.StringIO(text)), dry_run=True)
     assert result.error_count == 0, result.errors
     assert result.unchanged == 2
 
 
 def test_downloads_fetch_cases_in_chunks_not_all_at_once(client, catalogue, monkeypatch):
     """The rows come from an iterator over chunks: after the first chunk, later cases are not yet read."""
-    from incidents import opendata
-
     monkeypatch.setattr(opendata, "EXPORT_CHUNK_SIZE", 2)
     monkeypatch.setattr(opendata, "STREAM_BUFFER", 1)
     for _ in range(6):
@@ -269,8 +267,6 @@ def test_downloads_run_a_fixed_number_of_queries(client, path):
 
 def test_download_rows_are_the_shared_rows_across_chunks(client, monkeypatch):
     """The downloads fetch cases two at a time here: each row still carries its own case's rows, in order."""
-    from incidents import opendata
-
     monkeypatch.setattr(opendata, "EXPORT_CHUNK_SIZE", 2)
     energy = factories.sector(name="Energy", slug="energy")
     edf = factories.company(name="EDF", slug="edf", sector=energy)

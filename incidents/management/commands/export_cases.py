@@ -4,7 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from incidents.imports import csv_chunks, iter_rows, json_chunks
+from incidents.exchange.export import csv_chunks, iter_rows, json_chunks
 from incidents.models import Incident
 
 

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from incidents.imports import ImportFormatError, import_rows, read_csv, read_json
+from incidents.exchange.importer import ImportFormatError, import_rows, read_csv, read_json
 
 
 class Command(BaseCommand):

@@ -1,20 +1,14 @@
-"""The catalogue as rows: one case per row, the same columns in CSV and JSON, for export and import.
+"""Import: cases from CSV or JSON rows of the exchange format (incidents/exchange/columns.py), with the admin's rules.
 
-`COLUMNS` is the schema: a documented, stable list. Columns are never renamed or removed; a new one is only
-ever added at the end. `iter_rows()` yields rows for a queryset in bounded memory, and `csv_chunks()` /
-`json_chunks()` turn them into text for a file or a streamed response; `import_rows()` reads them back with
-the admin's rules. In CSV, `harm_types` and `lessons` are semicolon-separated slugs and `costs`, `sources`
-and `timeline` are JSON strings; in JSON those three are lists.
-
-On import, a column that is absent leaves that part of a case as it is; a column that is present is the
-truth (an empty `sources` list removes the sources). `reference`, `id` and `updated_at` identify a case
-or are informational; `url` is ignored.
+`read_csv()` and `read_json()` yield (line number, row) pairs from a file without reading it whole;
+`import_rows()` imports them all or nothing. On import, a column that is absent leaves that part of a case
+as it is; a column that is present is the truth (an empty `sources` list removes the sources). `reference`,
+`id` and `updated_at` identify a case or are informational; `url` is ignored.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -23,15 +17,14 @@ from decimal import Decimal
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.color import no_style
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from incidents.exchange.columns import COLUMN_NAMES, ROW_FIELDS
 from incidents.models import (
     APOLOGY_BY_SLUG,
-    ApologyQuality,
     Company,
     CostEstimate,
     HarmType,
@@ -42,225 +35,15 @@ from incidents.models import (
     Status,
     TimelineEvent,
 )
-from incidents.workflow import finish_history_record
+from incidents.services import find_company
+from incidents.versions import finish_history_record
 
-SCHEMA_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    kind: str  # text, integer, date, datetime, choice, slugs (semicolon-separated), list (JSON)
-    description: str
-
-
-COLUMNS = [
-    Column("reference", "text", _("The case's permanent public reference, e.g. SC-0042.")),
-    Column("id", "integer", _("The case's number (42 for SC-0042).")),
-    Column("title", "text", _("Title.")),
-    Column("slug", "text", _("The readable part of the case's address.")),
-    Column("status", "choice", _("draft, review, published, retracted or merged.")),
-    Column("company", "text", _("The company's name.")),
-    Column("company_slug", "text", _("The company's identifier in this catalogue.")),
-    Column("sector", "text", _("The slug of the company's sector.")),
-    Column("country", "text", _("ISO 3166 code of the country where it happened, e.g. FR.")),
-    Column("language", "choice", _("Language of the case's text: en or fr.")),
-    Column("occurred_on", "date", _("When it happened (YYYY-MM-DD; any day of the month or year if imprecise).")),
-    Column("occurred_precision", "choice", _("day, month or year.")),
-    Column("first_response_on", "date", _("The company's first response (YYYY-MM-DD).")),
-    Column("first_response_precision", "choice", _("day, month or year.")),
-    Column("resolved_on", "date", _("When it was resolved (YYYY-MM-DD).")),
-    Column("resolved_precision", "choice", _("day, month or year.")),
-    Column(
-        "apology_quality",
-        "choice",
-        _("The apology, on the scale: refused, none, non-apology, formal, sincere or exemplary."),
-    ),
-    Column("customers_affected", "integer", _("How many customers were affected; empty when unknown.")),
-    Column("harm_types", "slugs", _("Slugs of the harm types, separated by semicolons.")),
-    Column("lessons", "slugs", _("Slugs of the lesson themes, separated by semicolons.")),
-    Column("summary", "text", _("One paragraph.")),
-    Column("story", "text", _("The full story, in Markdown.")),
-    Column("lesson", "text", _("The moral of the story.")),
-    Column("apology_text", "text", _("What the apology, or the refusal, said.")),
-    Column("response", "text", _("The company's response, in Markdown.")),
-    Column("corrective_actions", "text", _("What the company changed, in Markdown.")),
-    Column(
-        "costs",
-        "list",
-        _(
-            "Cost lines: kind, amount_low, amount_high, currency, method, claimed_by, note, and source "
-            "(the index of a source in `sources`, from 0, or null)."
-        ),
-    ),
-    Column(
-        "sources",
-        "list",
-        _("Sources: kind, title, publisher, url, archive_url, published_on, language, in order."),
-    ),
-    Column("timeline", "list", _("Timeline events: date, precision, description, channel, is_turning_point.")),
-    Column("published_at", "datetime", _("When it was first published (ISO 8601 with time zone).")),
-    Column("updated_at", "datetime", _("When it last changed (informational; not imported).")),
-    Column("url", "text", _("The address of the case's page (informational; not imported).")),
-    Column("retraction_reason", "text", _("Why a retracted case was retracted.")),
-    Column("merged_into", "text", _("For a merged case, the reference of the case it was merged into.")),
-]
-COLUMN_NAMES = [column.name for column in COLUMNS]
-LIST_COLUMNS = {c.name for c in COLUMNS if c.kind == "list"}
-
-SOURCE_FIELDS = ["kind", "title", "publisher", "url", "archive_url", "published_on", "language"]
-TIMELINE_FIELDS = ["date", "precision", "description", "channel", "is_turning_point"]
-COST_FIELDS = ["kind", "amount_low", "amount_high", "currency", "method", "claimed_by", "note", "source"]
-ROW_FIELDS = {"sources": SOURCE_FIELDS, "timeline": TIMELINE_FIELDS, "costs": COST_FIELDS}
 ROW_MODELS = {"sources": Source, "timeline": TimelineEvent, "costs": CostEstimate}
 
 # Plain case fields, imported as they are written.
 TEXT_FIELDS = ["title", "summary", "story", "lesson", "apology_text", "response", "corrective_actions"]
 CHOICE_FIELDS = ["status", "language", "occurred_precision", "first_response_precision", "resolved_precision"]
 DATE_FIELDS = ["occurred_on", "first_response_on", "resolved_on"]
-
-
-# Export ---------------------------------------------------------------------------------------------------
-
-
-def export_queryset(queryset):
-    """The queryset with everything a row needs fetched in a fixed number of queries per chunk."""
-    return (
-        queryset.select_related("company__sector", "merged_into")
-        .prefetch_related(
-            "harm_types",
-            "lessons",
-            Prefetch("sources", queryset=Source.objects.order_by("position", "published_on", "id")),
-            Prefetch("timeline", queryset=TimelineEvent.objects.order_by("date", "position", "id")),
-            Prefetch("costs", queryset=CostEstimate.objects.order_by("position", "id")),
-        )
-        .order_by("pk")
-    )
-
-
-def _date(value):
-    return value.isoformat() if value else None
-
-
-def case_row(case, base_url=""):
-    """One case as a row: a dict in `COLUMN_NAMES` order, lists for costs, sources and timeline."""
-    sources = list(case.sources.all())
-    source_index = {source.pk: index for index, source in enumerate(sources)}
-    return {
-        "reference": case.reference,
-        "id": case.pk,
-        "title": case.title,
-        "slug": case.slug,
-        "status": case.status,
-        "company": case.company.name,
-        "company_slug": case.company.slug,
-        "sector": case.company.sector.slug,
-        "country": case.country,
-        "language": case.language,
-        "occurred_on": _date(case.occurred_on),
-        "occurred_precision": case.occurred_precision,
-        "first_response_on": _date(case.first_response_on),
-        "first_response_precision": case.first_response_precision,
-        "resolved_on": _date(case.resolved_on),
-        "resolved_precision": case.resolved_precision,
-        "apology_quality": ApologyQuality(case.apology_quality).slug,
-        "customers_affected": case.customers_affected,
-        "harm_types": ";".join(sorted(h.slug for h in case.harm_types.all())),
-        "lessons": ";".join(sorted(lesson.slug for lesson in case.lessons.all())),
-        "summary": case.summary,
-        "story": case.story,
-        "lesson": case.lesson,
-        "apology_text": case.apology_text,
-        "response": case.response,
-        "corrective_actions": case.corrective_actions,
-        "costs": [
-            {
-                "kind": cost.kind,
-                "amount_low": str(cost.amount_low),
-                "amount_high": str(cost.amount_high) if cost.amount_high is not None else None,
-                "currency": cost.currency,
-                "method": cost.method,
-                "claimed_by": cost.claimed_by,
-                "note": cost.note,
-                "source": source_index.get(cost.source_id),
-            }
-            for cost in case.costs.all()
-        ],
-        "sources": [
-            {
-                "kind": source.kind,
-                "title": source.title,
-                "publisher": source.publisher,
-                "url": source.url,
-                "archive_url": source.archive_url,
-                "published_on": _date(source.published_on),
-                "language": source.language,
-            }
-            for source in sources
-        ],
-        "timeline": [
-            {
-                "date": _date(event.date),
-                "precision": event.precision,
-                "description": event.description,
-                "channel": event.channel,
-                "is_turning_point": event.is_turning_point,
-            }
-            for event in case.timeline.all()
-        ],
-        "published_at": case.published_at.isoformat() if case.published_at else None,
-        "updated_at": case.updated_at.isoformat() if case.updated_at else None,
-        "url": base_url.rstrip("/") + case.get_absolute_url(),
-        "retraction_reason": case.retraction_reason,
-        "merged_into": case.merged_into.reference if case.merged_into_id else "",
-    }
-
-
-def iter_rows(queryset, *, chunk_size=500, base_url=""):
-    """Rows for every case of `queryset`, fetched `chunk_size` at a time (memory stays bounded)."""
-    for case in export_queryset(queryset).iterator(chunk_size=chunk_size):
-        yield case_row(case, base_url)
-
-
-def csv_cells(row):
-    """A row as CSV cells, in column order."""
-    cells = []
-    for name in COLUMN_NAMES:
-        value = row.get(name)
-        if name in LIST_COLUMNS:
-            cells.append(json.dumps(value or [], ensure_ascii=False))
-        elif value is None:
-            cells.append("")
-        elif isinstance(value, bool):
-            cells.append("true" if value else "false")
-        else:
-            cells.append(str(value))
-    return cells
-
-
-def csv_chunks(rows):
-    """CSV text, header first, one chunk per row (for a file or a StreamingHttpResponse)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMN_NAMES)
-    for row in rows:
-        writer.writerow(csv_cells(row))
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
-
-
-def json_chunks(rows):
-    """A JSON list of row objects, one chunk per row."""
-    yield "["
-    first = True
-    for row in rows:
-        yield ("\n" if first else ",\n") + json.dumps(
-            {name: row.get(name) for name in COLUMN_NAMES}, ensure_ascii=False
-        )
-        first = False
-    yield "\n]\n"
 
 
 # Reading files ----------------------------------------------------------------------------------------------
@@ -415,14 +198,7 @@ def _reference_id(raw):
 def _find_company(raw, create_companies):
     slug = _text(raw.get("company_slug")).strip()
     name = _text(raw.get("company")).strip()
-    company = None
-    if slug:
-        company = Company.objects.filter(slug=slug).first()
-    if company is None and name:
-        company = (
-            Company.objects.filter(name__iexact=name).first()
-            or Company.objects.filter(aliases__name__iexact=name).distinct().first()
-        )
+    company = (Company.objects.filter(slug=slug).first() if slug else None) or find_company(name)
     if company is not None:
         return company, False
     if not (slug or name):

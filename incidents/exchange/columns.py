@@ -1,0 +1,80 @@
+"""The columns of a case as a row: the format that export_cases and the /data/ downloads write and import_cases reads.
+
+`COLUMNS` is the schema: a documented, stable list. Columns are never renamed or removed; a new one is only
+ever added at the end. In CSV, `harm_types` and `lessons` are semicolon-separated slugs and `costs`,
+`sources` and `timeline` are JSON strings; in JSON those three are lists of objects with the keys of
+`ROW_FIELDS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # text, integer, date, datetime, choice, slugs (semicolon-separated), list (JSON)
+    description: str
+
+
+COLUMNS = [
+    Column("reference", "text", _("The case's permanent public reference, e.g. SC-0042.")),
+    Column("id", "integer", _("The case's number (42 for SC-0042).")),
+    Column("title", "text", _("Title.")),
+    Column("slug", "text", _("The readable part of the case's address.")),
+    Column("status", "choice", _("draft, review, published, retracted or merged.")),
+    Column("company", "text", _("The company's name.")),
+    Column("company_slug", "text", _("The company's identifier in this catalogue.")),
+    Column("sector", "text", _("The slug of the company's sector.")),
+    Column("country", "text", _("ISO 3166 code of the country where it happened, e.g. FR.")),
+    Column("language", "choice", _("Language of the case's text: en or fr.")),
+    Column("occurred_on", "date", _("When it happened (YYYY-MM-DD; any day of the month or year if imprecise).")),
+    Column("occurred_precision", "choice", _("day, month or year.")),
+    Column("first_response_on", "date", _("The company's first response (YYYY-MM-DD).")),
+    Column("first_response_precision", "choice", _("day, month or year.")),
+    Column("resolved_on", "date", _("When it was resolved (YYYY-MM-DD).")),
+    Column("resolved_precision", "choice", _("day, month or year.")),
+    Column(
+        "apology_quality",
+        "choice",
+        _("The apology, on the scale: refused, none, non-apology, formal, sincere or exemplary."),
+    ),
+    Column("customers_affected", "integer", _("How many customers were affected; empty when unknown.")),
+    Column("harm_types", "slugs", _("Slugs of the harm types, separated by semicolons.")),
+    Column("lessons", "slugs", _("Slugs of the lesson themes, separated by semicolons.")),
+    Column("summary", "text", _("One paragraph.")),
+    Column("story", "text", _("The full story, in Markdown.")),
+    Column("lesson", "text", _("The moral of the story.")),
+    Column("apology_text", "text", _("What the apology, or the refusal, said.")),
+    Column("response", "text", _("The company's response, in Markdown.")),
+    Column("corrective_actions", "text", _("What the company changed, in Markdown.")),
+    Column(
+        "costs",
+        "list",
+        _(
+            "Cost lines: kind, amount_low, amount_high, currency, method, claimed_by, note, and source "
+            "(the index of a source in `sources`, from 0, or null)."
+        ),
+    ),
+    Column(
+        "sources",
+        "list",
+        _("Sources: kind, title, publisher, url, archive_url, published_on, language, in order."),
+    ),
+    Column("timeline", "list", _("Timeline events: date, precision, description, channel, is_turning_point.")),
+    Column("published_at", "datetime", _("When it was first published (ISO 8601 with time zone).")),
+    Column("updated_at", "datetime", _("When it last changed (informational; not imported).")),
+    Column("url", "text", _("The address of the case's page (informational; not imported).")),
+    Column("retraction_reason", "text", _("Why a retracted case was retracted.")),
+    Column("merged_into", "text", _("For a merged case, the reference of the case it was merged into.")),
+]
+COLUMN_NAMES = [column.name for column in COLUMNS]
+LIST_COLUMNS = {c.name for c in COLUMNS if c.kind == "list"}
+
+SOURCE_FIELDS = ["kind", "title", "publisher", "url", "archive_url", "published_on", "language"]
+TIMELINE_FIELDS = ["date", "precision", "description", "channel", "is_turning_point"]
+COST_FIELDS = ["kind", "amount_low", "amount_high", "currency", "method", "claimed_by", "note", "source"]
+ROW_FIELDS = {"sources": SOURCE_FIELDS, "timeline": TIMELINE_FIELDS, "costs": COST_FIELDS}
