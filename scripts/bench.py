@@ -86,7 +86,9 @@ def build_database():
             conn.execute(f'CREATE DATABASE "{DB}"')
     manage("migrate", "--noinput", "-v0")
     have = int(
-        django_shell("from incidents.synthetic import synthetic_incidents; print(synthetic_incidents().count())")
+        django_shell(
+            "from incidents.synthetic.generator import synthetic_incidents; print(synthetic_incidents().count())"
+        )
     )
     made = None
     if have < COUNT:

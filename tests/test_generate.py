@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from incidents import synthetic
 from incidents.models import Company, CostEstimate, Incident, Sector, Source, Status, TimelineEvent
+from incidents.synthetic import generator
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -15,14 +15,14 @@ pytestmark = pytest.mark.django_db
 
 def generate(count=60, seed=7):
     call_command("generate_cases", count=count, seed=seed, companies=25, batch_size=25, verbosity=0)
-    return synthetic.synthetic_incidents()
+    return generator.synthetic_incidents()
 
 
 def test_cases_are_marked_synthetic_everywhere():
     cases = generate()
     assert cases.count() == 60
     for case in cases.select_related("company"):
-        assert case.story.endswith(synthetic.MARKER)
+        assert case.story.endswith(generator.MARKER)
         assert case.company.slug.startswith("synthetic-")
         assert case.company.website.endswith(".example.org/")
     for url, archive in Source.objects.filter(incident__in=cases).values_list("url", "archive_url"):
@@ -47,11 +47,11 @@ def test_catalogue_is_varied_like_a_real_one():
 
 def test_paragraphs_are_rendered_once_then_filled_with_escaped_words():
     """The generator's shortcut for story_html: a template rendered once, filled with HTML-escaped words."""
-    template = synthetic._prerender("Hello {name}, *you* paid {amount} & more.")
+    template = generator._prerender("Hello {name}, *you* paid {amount} & more.")
     assert template == "<p>Hello {name}, <em>you</em> paid {amount} &amp; more.</p>"
-    filled = template.format(**synthetic.escaped({"name": "Marks & <Spencer>", "amount": "5 €"}))
+    filled = template.format(**generator.escaped({"name": "Marks & <Spencer>", "amount": "5 €"}))
     assert filled == "<p>Hello Marks &amp; &lt;Spencer&gt;, <em>you</em> paid 5 € &amp; more.</p>"
-    assert synthetic.MARKER_HTML == "<p>[synthetic]</p>"
+    assert generator.MARKER_HTML == "<p>[synthetic]</p>"
 
 
 # Euros per unit (incidents/models.py EUR_REFERENCE_RATES) of the currencies seed 7 gives headlines in.
@@ -93,7 +93,7 @@ def test_a_seed_always_gives_the_same_catalogue():
 
 def test_published_synthetic_cases_show_in_the_catalogue(client):
     generate(count=30)
-    newest = synthetic.synthetic_incidents().published().newest().first()
+    newest = generator.synthetic_incidents().published().newest().first()
     response = client.get("/cases/")
     assert response.status_code == 200
     assert f'href="/cases/{newest.pk}/{newest.slug}/"' in response.content.decode()
@@ -118,5 +118,5 @@ def test_a_second_run_adds_cases_and_reuses_the_companies():
     generate(count=20)
     companies = Company.objects.count()
     generate(count=20)
-    assert synthetic.synthetic_incidents().count() == 40
+    assert generator.synthetic_incidents().count() == 40
     assert Company.objects.count() == companies

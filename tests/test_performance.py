@@ -21,9 +21,9 @@ from django.templatetags.static import static
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from incidents import synthetic
 from incidents.cache import CataloguePaginator
 from incidents.models import Company, CostEstimate, HarmType, Incident, Lesson, Sector, Source, Status
+from incidents.synthetic import generator
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -282,8 +282,8 @@ def test_public_pages_use_indexes_at_scale(client, settings):
     call_command("generate_cases", count=8000, companies=400, verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    company = synthetic.synthetic_incidents().values_list("company__slug", flat=True).first()
-    sector = synthetic.synthetic_incidents().values_list("company__sector__slug", flat=True).first()
+    company = generator.synthetic_incidents().values_list("company__slug", flat=True).first()
+    sector = generator.synthetic_incidents().values_list("company__sector__slug", flat=True).first()
     case = Incident.objects.published().newest().first()
     urls = [
         "/cases/",

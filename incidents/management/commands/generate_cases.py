@@ -3,7 +3,7 @@
 from django.core.management import BaseCommand, CommandError
 from tqdm import tqdm
 
-from incidents import synthetic
+from incidents.synthetic import generator
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, count, seed, companies, batch_size, delete, **options):
         if delete:
-            removed = synthetic.delete_synthetic()
+            removed = generator.delete_synthetic()
             self.stdout.write(self.style.SUCCESS(f"Removed {removed} synthetic cases and their companies."))
             self._refresh_pages()
             return
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError("--count must be positive, --companies and --batch-size at least 1.")
         quiet = options["verbosity"] == 0
         with tqdm(total=count, unit="case", disable=quiet, file=self.stderr._out) as bar:
-            made = synthetic.generate(count, seed=seed, companies=companies, batch_size=batch_size, progress=bar.update)
+            made = generator.generate(count, seed=seed, companies=companies, batch_size=batch_size, progress=bar.update)
         self._refresh_pages()
         if not quiet:
             self.stdout.write(self.style.SUCCESS(f"Added {made} synthetic cases."))
