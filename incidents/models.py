@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -165,6 +165,16 @@ class NaturalSlugMixin:
         return (self.slug,)
 
 
+class SectorQuerySet(models.QuerySet):
+    def with_published_counts(self):
+        """Each sector with `n_cases`, its published cases, and `n_companies`, its companies that have one."""
+        published = Q(companies__incidents__status=Status.PUBLISHED)
+        return self.annotate(
+            n_cases=Count("companies__incidents", filter=published),
+            n_companies=Count("companies", filter=published, distinct=True),
+        )
+
+
 class Sector(NaturalSlugMixin, models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
@@ -175,7 +185,7 @@ class Sector(NaturalSlugMixin, models.Model):
         help_text=_("Where a wronged customer of this sector can turn (ombudsman, regulator, mediator). Markdown."),
     )
 
-    objects = SlugManager()
+    objects = SlugManager.from_queryset(SectorQuerySet)()
 
     class Meta:
         ordering = ["name"]
@@ -193,6 +203,12 @@ class Sector(NaturalSlugMixin, models.Model):
         return render_markdown(self.recourse)
 
 
+class CompanyQuerySet(models.QuerySet):
+    def with_published_counts(self):
+        """Each company with `n_cases`, its published cases (drafts, retracted and merged ones do not count)."""
+        return self.annotate(n_cases=Count("incidents", filter=Q(incidents__status=Status.PUBLISHED)))
+
+
 class Company(NaturalSlugMixin, models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
@@ -204,7 +220,7 @@ class Company(NaturalSlugMixin, models.Model):
     description = models.TextField(_("description"), blank=True)
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
 
-    objects = SlugManager()
+    objects = SlugManager.from_queryset(CompanyQuerySet)()
 
     class Meta:
         ordering = ["name"]

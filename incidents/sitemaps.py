@@ -7,7 +7,7 @@ each section is paginated by django.contrib.sitemaps (?p=2...). Published cases 
 from __future__ import annotations
 
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Count, Max, Q
+from django.db.models import Max, Q
 from django.urls import reverse
 
 from incidents.models import Company, Incident, Lesson, Sector, Status
@@ -32,10 +32,8 @@ class CompanySitemap(Sitemap):
 
     def items(self):
         return (
-            Company.objects.annotate(
-                n_cases=Count("incidents", filter=Q(incidents__status=Status.PUBLISHED)),
-                updated=Max("incidents__updated_at", filter=Q(incidents__status=Status.PUBLISHED)),
-            )
+            Company.objects.with_published_counts()
+            .annotate(updated=Max("incidents__updated_at", filter=Q(incidents__status=Status.PUBLISHED)))
             .filter(n_cases__gt=0)
             .only("pk", "slug")
             .order_by("pk")

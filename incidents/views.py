@@ -62,14 +62,8 @@ def home(request):
         featured = latest[0]
 
     def figures():  # counts over the whole catalogue (hundreds of ms at 100,000 cases): once per generation
-        sectors = Sector.objects.annotate(
-            n_cases=Count("companies__incidents", filter=Q(companies__incidents__status=Status.PUBLISHED))
-        ).filter(n_cases__gt=0)
-        companies = (
-            Company.objects.annotate(n_cases=Count("incidents", filter=Q(incidents__status=Status.PUBLISHED)))
-            .filter(n_cases__gt=0)
-            .order_by("-n_cases", "name")[:8]
-        )
+        sectors = Sector.objects.with_published_counts().filter(n_cases__gt=0)
+        companies = Company.objects.with_published_counts().filter(n_cases__gt=0).order_by("-n_cases", "name")[:8]
         return {
             "sectors": list(sectors),
             "top_companies": list(companies),
@@ -295,12 +289,7 @@ class CompanyListView(ListView):
     paginate_by = 200
 
     def get_queryset(self):
-        return (
-            Company.objects.select_related("sector")
-            .annotate(n_cases=Count("incidents", filter=Q(incidents__status=Status.PUBLISHED)))
-            .filter(n_cases__gt=0)
-            .order_by("name")
-        )
+        return Company.objects.select_related("sector").with_published_counts().filter(n_cases__gt=0).order_by("name")
 
 
 @require_GET
@@ -348,23 +337,14 @@ class SectorListView(ListView):
     context_object_name = "sectors"
 
     def get_queryset(self):
-        return Sector.objects.annotate(
-            n_cases=Count("companies__incidents", filter=Q(companies__incidents__status=Status.PUBLISHED)),
-            n_companies=Count(
-                "companies", filter=Q(companies__incidents__status=Status.PUBLISHED), distinct=True
-            ),  # companies known only from drafts are not counted
-        )
+        return Sector.objects.with_published_counts()  # companies known only from drafts are not counted
 
 
 @require_GET
 def sector_detail(request, slug):
     sector = get_object_or_404(Sector, slug=slug)
     cases = Incident.objects.published().for_sector(sector).with_related().newest()
-    companies = (
-        sector.companies.annotate(n_cases=Count("incidents", filter=Q(incidents__status=Status.PUBLISHED)))
-        .filter(n_cases__gt=0)
-        .order_by("-n_cases", "name")[:30]
-    )
+    companies = sector.companies.with_published_counts().filter(n_cases__gt=0).order_by("-n_cases", "name")[:30]
     page = paginate(request, cases, key=f"sector:{sector.pk}")
     return render(
         request,
