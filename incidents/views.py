@@ -104,7 +104,6 @@ class IncidentListView(FilterView):
         facets = cached_facets(filterset)  # once per set of filters and catalogue generation
         context.update(
             cards=case_cards(context["page_obj"], snippets=filterset.search_text),
-            cases=context["page_obj"],  # the page's rows, read only if used (the template shows the cards)
             chips=active_filter_chips(filterset),
             sort_key=filterset.sort_key,
             sorts=[(key, label) for key, (label, _ordering) in SORTS.items()],

@@ -117,7 +117,7 @@ def test_detail_has_costs_sources_timeline_and_corrections(client, catalogue):
     ],
 )
 def test_list_accepts_exactly_the_filters_of_the_catalogue(client, catalogue, query):
-    html = [case.title for case in client.get("/cases/", query).context["cases"]]
+    html = [case.title for case in client.get("/cases/", query).context["page_obj"]]
     api = client.get("/api/cases/", query)
     assert api.status_code == 200
     assert api_titles(api) == html

@@ -84,7 +84,7 @@ def test_a_retracted_case_keeps_its_url_and_explains_itself_but_leaves_every_lis
         response = client.get(url)
         assert response.status_code == 200, url
         assert MARKER not in response.content.decode(), url
-    assert list(client.get("/cases/", {"q": MARKER}).context["cases"]) == []
+    assert list(client.get("/cases/", {"q": MARKER}).context["page_obj"]) == []
     assert client.get(f"/api/cases/{retracted.pk}/").status_code == 410
     assert client.get(f"/cases/{retracted.pk}/card.png").status_code == 404
     assert client.get(f"/cases/{retracted.pk}/cite.ris").status_code == 404

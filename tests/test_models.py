@@ -209,7 +209,7 @@ def test_an_alias_added_after_the_cases_makes_them_findable_and_a_removed_one_do
     alias = meta.aliases.create(name="Meta Platforms")
     case.refresh_from_db()
     assert "Meta Platforms" in case.search_document
-    assert [c.pk for c in client.get("/cases/", {"q": "Platforms"}).context["cases"]] == [case.pk]
+    assert [c.pk for c in client.get("/cases/", {"q": "Platforms"}).context["page_obj"]] == [case.pk]
     alias.delete()
     case.refresh_from_db()
     assert "Meta Platforms" not in case.search_document

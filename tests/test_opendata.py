@@ -208,7 +208,7 @@ def test_downloads_accept_the_filters_of_the_catalogue(client, catalogue, path, 
     else:
         titles = {row["title"] for row in json.loads(text)}
     assert titles == expected
-    assert titles == {case.title for case in client.get("/cases/", query).context["cases"]}
+    assert titles == {case.title for case in client.get("/cases/", query).context["page_obj"]}
 
 
 @pytest.mark.parametrize("path", ["/data/cases.csv", "/data/cases.json"])

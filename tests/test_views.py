@@ -88,7 +88,7 @@ def catalogue():
 
 
 def titles(response):
-    return [case.title for case in response.context["cases"]]
+    return [case.title for case in response.context["page_obj"]]
 
 
 def test_home_shows_latest_featured_sectors_companies_and_lessons(client, catalogue):
@@ -184,7 +184,7 @@ def test_sorts(client, catalogue, sort, expected_first):
 
 def test_worst_apology_sort_follows_the_scale(client, catalogue):
     response = client.get("/cases/", {"sort": "apology"})
-    qualities = [case.apology_quality for case in response.context["cases"]]
+    qualities = [case.apology_quality for case in response.context["page_obj"]]
     assert qualities == sorted(qualities)
 
 
@@ -220,11 +220,11 @@ def test_pagination_keeps_filters_and_sort(client):
         factories.incident(company=company)
     factories.incident()  # another sector: filtered out
     response = client.get("/cases/", {"sector": "rail-p", "sort": "occurred"})
-    assert len(response.context["cases"]) == 20
+    assert len(response.context["page_obj"]) == 20
     assert response.context["page_obj"].paginator.count == 45
     assert 'href="?sector=rail-p&amp;sort=occurred&amp;page=2"' in response.text
     page3 = client.get("/cases/", {"sector": "rail-p", "sort": "occurred", "page": "3"})
-    assert len(page3.context["cases"]) == 5
+    assert len(page3.context["page_obj"]) == 5
 
 
 @pytest.mark.parametrize(
