@@ -25,28 +25,26 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import (
-    Company,
-    Correction,
-    CostEstimate,
-    HarmType,
-    Incident,
-    IncidentImage,
-    Lesson,
-    Source,
-    Status,
-    TimelineEvent,
-)
+from incidents.models import Company, Incident, Status
 
-# Inline rows that make up a version, in the order they are restored (costs may point to sources).
+
+def _related(name):
+    return Incident._meta.get_field(name).related_model
+
+
+# The inline rows that make up a version, by the case's relation to them (`case.sources`...), in the order
+# they are restored (costs may point to sources).
 INLINES = [
-    ("sources", Source, _("Sources")),
-    ("timeline", TimelineEvent, _("Timeline")),
-    ("costs", CostEstimate, _("Costs")),
-    ("images", IncidentImage, _("Images")),
-    ("corrections", Correction, _("Corrections")),
+    (name, _related(name), label)
+    for name, label in [
+        ("sources", _("Sources")),
+        ("timeline", _("Timeline")),
+        ("costs", _("Costs")),
+        ("images", _("Images")),
+        ("corrections", _("Corrections")),
+    ]
 ]
-M2M_FIELDS = [("harm_types", HarmType), ("lessons", Lesson)]
+M2M_FIELDS = [(name, _related(name)) for name in ("harm_types", "lessons")]
 # What a restore leaves alone: the workflow has its own actions, with their own permissions.
 WORKFLOW_FIELDS = {
     "id",

@@ -1,20 +1,10 @@
-"""
-ASGI config for sevices project.
+"""The ASGI application; how it starts is in sevices/startup.py.
 
-It exposes the ASGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
 https://docs.djangoproject.com/en/5.2/howto/deployment/asgi/
 """
 
-import os
-
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sevices.settings")
+from sevices.startup import serve
 
-application = get_asgi_application()
-
-from sevices.startup import require_secret_key  # noqa: E402 - needs the settings configured above
-
-require_secret_key()
+application = serve(get_asgi_application)

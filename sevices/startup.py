@@ -1,7 +1,17 @@
-"""What the app checks before it serves a single request."""
+"""How the app starts serving, for wsgi.py and asgi.py alike: settings chosen, Django set up, checks passed."""
+
+import os
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+
+def serve(get_application):
+    """The application a server runs, built by Django's `get_wsgi_application` or `get_asgi_application`."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sevices.settings")
+    application = get_application()
+    require_secret_key()
+    return application
 
 
 def require_secret_key():

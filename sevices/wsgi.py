@@ -1,20 +1,10 @@
-"""
-WSGI config for sevices project.
+"""The WSGI application (gunicorn sevices.wsgi); how it starts is in sevices/startup.py.
 
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
 https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
 """
 
-import os
-
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sevices.settings")
+from sevices.startup import serve
 
-application = get_wsgi_application()
-
-from sevices.startup import require_secret_key  # noqa: E402 - needs the settings configured above
-
-require_secret_key()
+application = serve(get_wsgi_application)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+
+from incidents.models import ApologyQuality
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,26 @@ class Column:
     name: str
     kind: str  # text, integer, date, datetime, choice, slugs (semicolon-separated), list (JSON)
     description: str
+
+
+# The keys of each object in the list columns, in order; their descriptions below name them from here.
+SOURCE_FIELDS = ["kind", "title", "publisher", "url", "archive_url", "published_on", "language"]
+TIMELINE_FIELDS = ["date", "precision", "description", "channel", "is_turning_point"]
+COST_FIELDS = ["kind", "amount_low", "amount_high", "currency", "method", "claimed_by", "note", "source"]
+ROW_FIELDS = {"sources": SOURCE_FIELDS, "timeline": TIMELINE_FIELDS, "costs": COST_FIELDS}
+
+
+def _keys(fields):
+    return ", ".join(fields)
+
+
+def _one_of(values):
+    """The values a column takes as a sentence lists them: "a, b or c"."""
+    *others, last = values
+    return format_lazy(_("{values} or {last}"), values=", ".join(others), last=last)
+
+
+APOLOGY_SCALE = _one_of([quality.slug for quality in ApologyQuality])
 
 
 COLUMNS = [
@@ -37,11 +60,7 @@ COLUMNS = [
     Column("first_response_precision", "choice", _("day, month or year.")),
     Column("resolved_on", "date", _("When it was resolved (YYYY-MM-DD).")),
     Column("resolved_precision", "choice", _("day, month or year.")),
-    Column(
-        "apology_quality",
-        "choice",
-        _("The apology, on the scale: refused, none, non-apology, formal, sincere or exemplary."),
-    ),
+    Column("apology_quality", "choice", format_lazy(_("The apology, on the scale: {scale}."), scale=APOLOGY_SCALE)),
     Column("customers_affected", "integer", _("How many customers were affected; empty when unknown.")),
     Column("harm_types", "slugs", _("Slugs of the harm types, separated by semicolons.")),
     Column("lessons", "slugs", _("Slugs of the lesson themes, separated by semicolons.")),
@@ -54,17 +73,13 @@ COLUMNS = [
     Column(
         "costs",
         "list",
-        _(
-            "Cost lines: kind, amount_low, amount_high, currency, method, claimed_by, note, and source "
-            "(the index of a source in `sources`, from 0, or null)."
+        format_lazy(
+            _("Cost lines: {keys}, and source (the index of a source in `sources`, from 0, or null)."),
+            keys=_keys(key for key in COST_FIELDS if key != "source"),
         ),
     ),
-    Column(
-        "sources",
-        "list",
-        _("Sources: kind, title, publisher, url, archive_url, published_on, language, in order."),
-    ),
-    Column("timeline", "list", _("Timeline events: date, precision, description, channel, is_turning_point.")),
+    Column("sources", "list", format_lazy(_("Sources: {keys}, in order."), keys=_keys(SOURCE_FIELDS))),
+    Column("timeline", "list", format_lazy(_("Timeline events: {keys}."), keys=_keys(TIMELINE_FIELDS))),
     Column("published_at", "datetime", _("When it was first published (ISO 8601 with time zone).")),
     Column("updated_at", "datetime", _("When it last changed (informational; not imported).")),
     Column("url", "text", _("The address of the case's page (informational; not imported).")),
@@ -73,8 +88,3 @@ COLUMNS = [
 ]
 COLUMN_NAMES = [column.name for column in COLUMNS]
 LIST_COLUMNS = {c.name for c in COLUMNS if c.kind == "list"}
-
-SOURCE_FIELDS = ["kind", "title", "publisher", "url", "archive_url", "published_on", "language"]
-TIMELINE_FIELDS = ["date", "precision", "description", "channel", "is_turning_point"]
-COST_FIELDS = ["kind", "amount_low", "amount_high", "currency", "method", "claimed_by", "note", "source"]
-ROW_FIELDS = {"sources": SOURCE_FIELDS, "timeline": TIMELINE_FIELDS, "costs": COST_FIELDS}

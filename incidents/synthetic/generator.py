@@ -35,21 +35,18 @@ from incidents.models import (
     Channel,
     Company,
     CompanyAlias,
-    Correction,
     CostEstimate,
     CostKind,
     CostMethod,
     DatePrecision,
     HarmType,
     Incident,
-    IncidentImage,
     Lesson,
     Sector,
     Source,
     SourceKind,
     Status,
     TimelineEvent,
-    Tip,
 )
 from incidents.synthetic.words import (
     CLAIMANTS,
@@ -529,6 +526,8 @@ def delete_synthetic():
     Plain DELETE statements: the ORM's cascade would load every row (and its history) into memory first.
     Returns the number of cases removed.
     """
+    from incidents.models import Correction, IncidentImage, Tip
+
     ids = synthetic_incidents().values("pk")
     n_cases = synthetic_incidents().count()
     with transaction.atomic():
