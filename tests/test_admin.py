@@ -192,20 +192,6 @@ def status_of(case):
     return Incident.objects.get(pk=case.pk).status
 
 
-# Groups --------------------------------------------------------------------------------------------------
-
-
-def test_the_two_groups_have_the_permissions_of_their_role():
-    editor, chief = factories.editor(), factories.chief_editor()
-    assert editor.has_perm("incidents.change_incident") and editor.has_perm("incidents.add_incident")
-    assert editor.has_perm("incidents.delete_source")  # rows inside a case; history keeps them
-    assert not editor.has_perm("incidents.publish_incident")
-    assert not editor.has_perm("incidents.merge_incident")
-    assert not editor.has_perm("incidents.delete_incident")
-    for codename in ("publish_incident", "merge_incident", "delete_incident", "change_incident"):
-        assert chief.has_perm(f"incidents.{codename}")
-
-
 # The permission matrix ----------------------------------------------------------------------------------
 
 

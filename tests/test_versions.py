@@ -1,4 +1,5 @@
-"""History that loses nothing: who changed what, comparing versions, restoring one, undeleting a draft."""
+"""History that loses nothing (incidents/versions.py): who changed what, comparing versions, restoring one, undeleting a
+draft."""
 
 import pytest
 from django.urls import reverse
