@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import condition
 
 from incidents import stats
+from incidents.api.schemas import CaseOut
 from incidents.models import (
     Correction,
     CostEstimate,
@@ -196,56 +197,52 @@ def publisher(request):
 
 
 def case_jsonld(request, case):
-    """schema.org Article about the company, with dates, publisher, share card and the sources it cites."""
-    url = absolute(request, case.get_absolute_url())
-    company = case.company
-    about = {"@type": "Organization", "name": company.name, "url": absolute(request, company.get_absolute_url())}
-    if is_web_url(company.website):
-        about["sameAs"] = company.website
+    """schema.org Article about the company, with dates, publisher, share card and the sources it cites.
+
+    Built from the case as the API writes it (`CaseOut`, incidents/api/schemas.py), in schema.org's words:
+    the same links, dates and texts. The case's inlines should be prefetched, as the case page does.
+    """
+    item = CaseOut.dump(case, request)
+    url, company = item["url"], item["company"]
+    about = {"@type": "Organization", "name": company["name"], "url": company["url"]}
+    if is_web_url(company["website"]):
+        about["sameAs"] = company["website"]
     data = {
         "@context": "https://schema.org",
         "@type": "Article",
         "@id": url,
         "url": url,
         "mainEntityOfPage": url,
-        "headline": case.title[:110],
-        "name": case.title,
-        "description": case.summary,
-        "identifier": case.reference,
-        "inLanguage": case.language,
+        "headline": item["title"][:110],
+        "name": item["title"],
+        "description": item["summary"],
+        "identifier": item["reference"],
+        "inLanguage": item["language"],
         "isAccessibleForFree": True,
         "about": about,
         "author": publisher(request),
         "publisher": publisher(request),
-        "image": {
-            "@type": "ImageObject",
-            "url": absolute(request, reverse("incidents:case_card", kwargs={"pk": case.pk})),
-            "width": CARD_WIDTH,
-            "height": CARD_HEIGHT,
-        },
+        "image": {"@type": "ImageObject", "url": item["card_url"], "width": CARD_WIDTH, "height": CARD_HEIGHT},
         "citation": [
             {
                 "@type": "CreativeWork",
-                "name": source.title,
-                "publisher": {"@type": "Organization", "name": source.publisher},
-                **({"url": source.url} if is_web_url(source.url) else {}),
-                **({"datePublished": source.published_on.isoformat()} if source.published_on else {}),
-                "inLanguage": source.language,
+                "name": source["title"],
+                "publisher": {"@type": "Organization", "name": source["publisher"]},
+                **({"url": source["url"]} if is_web_url(source["url"]) else {}),
+                **({"datePublished": source["published_on"]} if source["published_on"] else {}),
+                "inLanguage": source["language"],
             }
-            for source in case.sources.all()
+            for source in item["sources"]
         ],
         "license": "https://creativecommons.org/licenses/by/4.0/",
     }
-    if case.published_at:
-        data["datePublished"] = case.published_at.isoformat()
-    if case.updated_at:
-        data["dateModified"] = case.updated_at.isoformat()
-    if case.company.sector_id:
-        data["articleSection"] = case.company.sector.name
-    corrections = list(case.corrections.all())
-    if corrections:
+    if item["published_at"]:
+        data["datePublished"] = item["published_at"]
+    data["dateModified"] = item["updated_at"]
+    data["articleSection"] = item["sector"]["name"]
+    if item["corrections"]:
         data["correction"] = [
-            {"@type": "CorrectionComment", "text": c.note, "datePublished": c.date.isoformat()} for c in corrections
+            {"@type": "CorrectionComment", "text": c["note"], "datePublished": c["date"]} for c in item["corrections"]
         ]
     return data
 

@@ -1,9 +1,9 @@
 """Public URLs. Journalists link to these: never break one; redirect instead."""
 
 from django.contrib.sitemaps import views as sitemap_views
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
-from incidents import api, cards, citations, embeds, feeds, insights, opendata, seo, tips, views
+from incidents import cards, citations, embeds, feeds, insights, opendata, seo, tips, views
 from incidents.sitemaps import SITEMAPS
 
 
@@ -62,9 +62,8 @@ urlpatterns = [
     path("data/", opendata.data_page, name="data"),
     path("data/cases.csv", opendata.data_csv, name="data_csv"),
     path("data/cases.json", opendata.data_json, name="data_json"),
-    path("api/cases/", api.case_list, name="api_cases"),
-    path("api/cases/<int:pk>/", api.case_detail, name="api_case"),
-    path("api/schema/", api.schema, name="api_schema"),
+    # api_cases /api/cases/, api_case /api/cases/<number>/, api_schema /api/schema/: the operations of the API.
+    path("api/", include("incidents.api.views")),
     path("oembed/", embeds.oembed, name="oembed"),
     path("submit/", tips.submit_tip, name="submit"),
     path("submit/thanks/", tips.submit_thanks, name="submit_thanks"),

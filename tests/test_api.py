@@ -230,3 +230,99 @@ def test_list_runs_a_fixed_number_of_queries(client):
         response = client.get("/api/cases/", {"harm": harm.slug, "page_size": 100})
     assert response.json()["count"] == 30
     assert len(one) == len(many), (len(one), len(many))
+
+
+# The OpenAPI document is generated from the schemas the answers are made with --------------------------------
+
+
+def answer_schema(document, path, status):
+    """The schema the document gives for one answer, with the document's components to resolve its $ref."""
+    operation = document["paths"][path]["get"]
+    schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
+    return {**schema, "components": document["components"]}
+
+
+def test_every_answer_is_what_the_openapi_document_describes(client, catalogue):
+    from openapi_schema_validator import OAS31Validator, oas31_format_checker
+    from openapi_schema_validator import validate as validate_instance
+
+    document = client.get("/api/schema/").json()
+    hidden = factories.hidden_cases("ALSO-HIDDEN", merged_into=catalogue["sncf"])
+    answers = [
+        ("/api/cases/", "/api/cases/", {"page_size": 2}, 200),
+        ("/api/cases/", "/api/cases/", {"year_from": "abc"}, 400),
+        ("/api/cases/", "/api/cases/", {"page_size": "0"}, 400),
+        ("/api/cases/", "/api/cases/", {"page": "99"}, 404),
+        ("/api/cases/{id}/", f"/api/cases/{catalogue['sncf'].pk}/", {}, 200),
+        ("/api/cases/{id}/", f"/api/cases/{hidden[Status.MERGED].pk}/", {}, 301),
+        ("/api/cases/{id}/", f"/api/cases/{hidden[Status.DRAFT].pk}/", {}, 404),
+        ("/api/cases/{id}/", f"/api/cases/{hidden[Status.RETRACTED].pk}/", {}, 410),
+    ]
+    for path, url, query, status in answers:
+        response = client.get(url, query)
+        assert response.status_code == status, url
+        assert response["Content-Type"] == "application/json" and response["Access-Control-Allow-Origin"] == "*"
+        validate_instance(
+            response.json(),
+            answer_schema(document, path, status),
+            cls=OAS31Validator,
+            format_checker=oas31_format_checker,
+        )
+    # Every field sent is described, and every field described is sent.
+    item = client.get(f"/api/cases/{catalogue['sncf'].pk}/").json()
+    described = document["components"]["schemas"]
+    assert set(item) == set(described["CaseOut"]["properties"])
+    for field, component in [("company", "CompanyOut"), ("sector", "SectorOut"), ("apology", "ApologyOut")]:
+        assert set(item[field]) == set(described[component]["properties"]), field
+    for field, component in [("costs", "CostOut"), ("sources", "SourceOut"), ("timeline", "TimelineEventOut")]:
+        assert set(item[field][0]) == set(described[component]["properties"]), field
+
+
+def test_openapi_parameters_say_what_the_filterset_accepts(client):
+    """Bounds, choices and patterns come from the FilterSet's form fields: the document cannot drift from them."""
+    document = client.get("/api/schema/", headers={"accept-language": "fr"}).json()
+    parameters = {p["name"]: p for p in document["paths"]["/api/cases/"]["get"]["parameters"]}
+    assert all(p["in"] == "query" and not p["required"] for p in parameters.values())
+    year = parameters["year_from"]["schema"]
+    assert (year["type"], year["minimum"], year["maximum"]) == ("integer", 1900, 2100)
+    assert parameters["updated_within"]["schema"]["maximum"] == 36500
+    assert parameters["min_cost"]["schema"]["minimum"] == 0
+    apology = parameters["apology"]["schema"]
+    assert apology["type"] == "array"
+    assert apology["items"]["enum"] == ["refused", "none", "non-apology", "formal", "sincere", "exemplary"]
+    assert parameters["sector"]["schema"] == {**parameters["sector"]["schema"], "type": "array"}
+    assert "enum" not in parameters["sector"]["schema"]["items"]  # slugs are catalogue data, not API
+    assert parameters["country"]["schema"]["pattern"] == "^[A-Za-z]{2}$"
+    assert parameters["q"]["schema"]["maxLength"] == 200
+    assert parameters["sort"]["schema"]["enum"] == ["newest", "occurred", "cost", "slowest", "apology", "relevance"]
+    assert parameters["page_size"]["schema"]["maximum"] == 100
+    # Described in English whatever the reader's language, and about this site.
+    assert parameters["year_from"]["description"] == "From year"
+    assert document["servers"] == [{"url": "http://testserver"}]
+    assert document["info"]["license"]["identifier"] == "CC-BY-4.0"
+
+
+def test_every_operation_answers_head_and_no_documentation_page_is_served(client, catalogue):
+    for url in ("/api/cases/", f"/api/cases/{catalogue['edf'].pk}/", "/api/schema/"):
+        assert client.head(url).status_code == 200, url
+        assert client.post(url).status_code == 405, url
+    # django-ninja's documentation page runs inline script, which the site's CSP refuses: it is not served.
+    for url in ("/api/docs", "/api/docs/", "/api/openapi.json", "/api/"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_the_case_pages_json_ld_says_what_the_api_says(client, catalogue):
+    """Both are written from the same declared case (incidents/api/schemas.py)."""
+    import extruct
+
+    case = catalogue["sncf"]
+    item = client.get(f"/api/cases/{case.pk}/").json()
+    page = client.get(case.get_absolute_url()).text
+    article = next(i for i in extruct.extract(page, syntaxes=["json-ld"])["json-ld"] if i["@type"] == "Article")
+    assert (article["url"], article["identifier"], article["name"]) == (item["url"], item["reference"], item["title"])
+    assert (article["datePublished"], article["dateModified"]) == (item["published_at"], item["updated_at"])
+    assert article["about"]["url"] == item["company"]["url"]
+    assert article["articleSection"] == item["sector"]["name"]
+    assert article["image"]["url"] == item["card_url"]
+    assert [c["name"] for c in article["citation"]] == [s["title"] for s in item["sources"]]
+    assert [c["text"] for c in article["correction"]] == [c["note"] for c in item["corrections"]]
