@@ -23,22 +23,12 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from incidents.exchange.columns import COLUMN_NAMES, ROW_FIELDS
-from incidents.models import (
-    APOLOGY_BY_SLUG,
-    Company,
-    CostEstimate,
-    HarmType,
-    Incident,
-    Lesson,
-    Sector,
-    Source,
-    Status,
-    TimelineEvent,
-)
+from incidents.models import APOLOGY_BY_SLUG, Company, HarmType, Incident, Lesson, Sector, Status
 from incidents.services import find_company
 from incidents.versions import finish_history_record
 
-ROW_MODELS = {"sources": Source, "timeline": TimelineEvent, "costs": CostEstimate}
+# The model of each list column's rows: the case's relation of the same name (`case.sources`...).
+ROW_MODELS = {kind: Incident._meta.get_field(kind).related_model for kind in ROW_FIELDS}
 
 # Plain case fields, imported as they are written.
 TEXT_FIELDS = ["title", "summary", "story", "lesson", "apology_text", "response", "corrective_actions"]
