@@ -18,12 +18,11 @@ from django import forms
 from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
 from django.core.validators import RegexValidator
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.text import format_lazy
-from ninja import NinjaAPI, Path, Query, Router, Status
+from ninja import NinjaAPI, Path, Query, Status
 from ninja.renderers import JSONRenderer
 from pydantic import BaseModel, WithJsonSchema, create_model
 
@@ -36,7 +35,7 @@ from incidents.api.schemas import (
     RetractedOut,
 )
 from incidents.filters import IncidentFilterSet
-from incidents.models import CostEstimate, Incident
+from incidents.models import Incident
 from incidents.models import Status as CaseStatus
 from incidents.services import follow_merges
 
@@ -74,16 +73,14 @@ api = CatalogueAPI(
     urls_namespace="incidents",  # its URLs are named like the site's others: "incidents:api_cases"
     renderer=CatalogueJSONRenderer(),
 )
-router = Router()
 
 
-def read_only(path, *, url_name, **operation):
+def read_only(path, **operation):
     """A GET operation, also answering HEAD (left out of the OpenAPI document, which lists it once)."""
 
     def register(view):
-        router.add_api_operation(path, ["GET"], view, url_name=url_name, **operation)
-        router.add_api_operation(path, ["HEAD"], view, url_name=url_name, **{**operation, "include_in_schema": False})
-        return view
+        api.api_operation(["HEAD"], path, **{**operation, "include_in_schema": False})(view)
+        return api.api_operation(["GET"], path, **operation)(view)
 
     return register
 
@@ -130,8 +127,8 @@ CaseQuery = create_model(
     "CaseQuery",
     __base__=BaseModel,
     **{
-        name: (query_parameter(form_field_schema(filter_.field), filter_.field.help_text or filter_.label), None)
-        for name, filter_ in IncidentFilterSet.base_filters.items()
+        name: (query_parameter(form_field_schema(field), field.help_text or field.label), None)
+        for name, field in IncidentFilterSet().form.fields.items()  # an unbound form: no query
     },
     page=(query_parameter(PAGE, "Page number, from 1."), None),
     page_size=(query_parameter({**PAGE, "maximum": MAX_PAGE_SIZE}, f"Cases per page (at most {MAX_PAGE_SIZE})."), None),
@@ -146,14 +143,7 @@ def api_queryset():
     return (
         Incident.objects.published()
         .select_related("company__sector")
-        .prefetch_related(
-            "harm_types",
-            "lessons",
-            "sources",
-            "timeline",
-            "corrections",
-            Prefetch("costs", queryset=CostEstimate.objects.all()),
-        )
+        .prefetch_related("harm_types", "lessons", "costs", "sources", "timeline", "corrections")
     )
 
 
@@ -251,5 +241,5 @@ def schema(request):
         return api.create_response(request, document, status=200)
 
 
-api.add_router("", router)
+# Included by incidents/urls.py under api/, without a namespace of their own: "incidents:api_case" and so on.
 urlpatterns = api.urls[0]
