@@ -6,8 +6,8 @@ Any save or delete of catalogue data bumps the generation, so every page is rebu
 an edit, a publication, a merge or a retraction shows at once, on every app server that shares the cache
 (Redis in production). A stale entry is replaced by the next request for its URL, or expires.
 
-Also here: the Redis cache backend the settings use, the list paginator (cached count, deferred join)
-and the cached facet counts.
+Also here: the Redis cache backend the settings use, the list paginator (cached count, deferred join),
+the case cards (with a search's snippets, from incidents.search) and the cached facet counts.
 
 Never cached: anything but GET, the admin, requests carrying a session or messages cookie
 (logged-in editors always see fresh pages), responses that are not 200, 301 or 404, streamed
@@ -30,6 +30,8 @@ from django.utils import translation
 from django.utils.cache import get_conditional_response, has_vary_header
 from django.utils.functional import cached_property
 from django.utils.http import parse_http_date_safe
+
+from incidents.search import attach_snippets
 
 # incidents.stats imports the models: read lazily, this module is also the cache backend settings load.
 GENERATION_KEY = "catalogue:generation"  # incidents.stats.GENERATION_KEY
@@ -286,8 +288,6 @@ def case_cards(page, snippets=None):
     if missing:
         rows = page.rows_for(missing) if isinstance(page, CataloguePage) else [c for c in page if c.pk in missing]
         if snippets:
-            from incidents.views import attach_snippets
-
             attach_snippets(rows, snippets)
         made = {prefix + str(case.pk): render_to_string("includes/_case_card.html", {"case": case}) for case in rows}
         cache.set_many(made, settings.PAGE_CACHE_SECONDS)

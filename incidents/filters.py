@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import datetime
-import re
 
 import django_filters
 from django import forms
-from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.validators import RegexValidator
-from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from incidents import search
 from incidents.models import (
     APOLOGY_BY_SLUG,
     ApologyQuality,
@@ -38,10 +34,6 @@ SORTS = {
     ),
 }
 RELEVANCE = "relevance"
-
-# Sentinels that cannot appear in text typed by a person; they mark matches until the text is escaped.
-MARK_START, MARK_END = "\x02", "\x03"
-HEADLINE_OPTIONS = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, MaxFragments=2"
 
 
 class IntegerFilter(django_filters.NumberFilter):
@@ -67,31 +59,6 @@ class CaseSortFilter(django_filters.OrderingFilter):
     def filter(self, qs, value):
         # The ordering itself is applied by the FilterSet, which knows whether there is a search.
         return qs
-
-
-def search_query(text):
-    """The reader's words, understood in both catalogue languages."""
-    return SearchQuery(text, config="sevices_fr", search_type="websearch") | SearchQuery(
-        text, config="sevices_en", search_type="websearch"
-    )
-
-
-def highlight(text, words, width=220):
-    """A window of text around the first match, escaped, each word wrapped in <mark> (the SQLite snippets)."""
-    if not words:
-        return escape(text[:width])
-    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
-    first = pattern.search(text)
-    start = max(first.start() - width // 3, 0) if first else 0
-    window = text[start : start + width]
-    marked = pattern.sub(lambda m: f"{MARK_START}{m.group(0)}{MARK_END}", window)
-    prefix = "… " if start else ""
-    suffix = " …" if start + width < len(text) else ""
-    return marks_to_html(prefix + marked + suffix)
-
-
-def marks_to_html(marked):
-    return mark_safe(escape(marked).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))  # noqa: S308
 
 
 class IncidentFilterSet(django_filters.FilterSet):
@@ -161,15 +128,7 @@ class IncidentFilterSet(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         value = value.strip()
-        if not value:
-            return queryset
-        if connection.vendor == "postgresql":
-            query = search_query(value)
-            return queryset.annotate(rank=SearchRank(F("search_vector"), query)).filter(search_vector=query)
-        # SQLite: every word must appear somewhere in the case's text, its company's name or aliases.
-        for word in value.split()[:10]:
-            queryset = queryset.filter(search_document__icontains=word)
-        return queryset
+        return search.matching(queryset, value) if value else queryset
 
     def filter_company(self, queryset, name, value):
         return queryset.filter(company__in=value) if value else queryset
@@ -222,16 +181,14 @@ class IncidentFilterSet(django_filters.FilterSet):
         if key == RELEVANCE and not self.search_text:
             key = None
         if key is None:
-            key = RELEVANCE if self.search_text and connection.vendor == "postgresql" else "newest"
+            key = RELEVANCE if self.search_text and search.ranked() else "newest"
         return key
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         key = self.sort_key
-        if key == RELEVANCE:
-            if connection.vendor == "postgresql":
-                return queryset.order_by(F("rank").desc(), F("published_at").desc(nulls_last=True), "-id")
-            key = "newest"
+        if key == RELEVANCE:  # then the newest first among equally relevant cases
+            return search.by_relevance(queryset, *SORTS["newest"][1])
         return queryset.order_by(*SORTS[key][1])
 
     # Facets ------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from incidents import search
 from incidents.text import render_markdown
 
 # Reference rates used ONLY to sort and filter by "costliest bad buzz" across currencies.
@@ -553,17 +554,7 @@ class Incident(models.Model):
         return max((finish - start).days, 0)
 
     def refresh_search_document(self, save=False, aliases=None):
-        if aliases is None:
-            aliases = [a.name for a in self.company.aliases.all()] if self.company_id else []
-        parts = [
-            self.title,
-            self.company.name if self.company_id else "",
-            " ".join(aliases),
-            self.summary,
-            self.story,
-            self.lesson,
-        ]
-        self.search_document = "\n".join(p for p in parts if p)
+        self.search_document = search.case_document(self, aliases)
         if save:
             Incident.objects.filter(pk=self.pk).update(search_document=self.search_document)
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count, Max, Min, Prefetch, Q, prefetch_related_objects
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,14 +18,7 @@ from django_filters.views import FilterView
 
 from incidents import seo, stats
 from incidents.cache import CataloguePaginator, cached_facets, case_cards
-from incidents.filters import (
-    HEADLINE_OPTIONS,
-    SORTS,
-    IncidentFilterSet,
-    active_filter_chips,
-    highlight,
-    marks_to_html,
-)
+from incidents.filters import SORTS, IncidentFilterSet, active_filter_chips
 from incidents.models import (
     APOLOGY_DEFINITIONS,
     ApologyQuality,
@@ -136,29 +127,6 @@ def facet_options(options, counts, selected):
         {"value": slug, "label": name, "count": counts.get(pk, 0), "checked": slug in selected}
         for pk, slug, name in options
     ]
-
-
-def attach_snippets(cases, text):
-    """Give each case of a search page a highlighted snippet: one query for the whole page."""
-    if not text or not cases:
-        return
-    if connection.vendor == "postgresql":
-        headline = RawSQL(
-            "ts_headline(CASE WHEN language = 'fr' THEN 'sevices_fr'::regconfig ELSE 'sevices_en'::regconfig END,"
-            " search_document,"
-            " websearch_to_tsquery('sevices_fr', %s) || websearch_to_tsquery('sevices_en', %s), %s)",
-            [text, text, HEADLINE_OPTIONS],
-        )
-        snippets = dict(
-            Incident.objects.filter(pk__in=[c.pk for c in cases]).annotate(h=headline).values_list("pk", "h")
-        )
-        for case in cases:
-            case.snippet = marks_to_html(snippets.get(case.pk, case.summary))
-    else:
-        words = text.split()[:10]
-        for case in cases:
-            text_with_match = case.summary if any(w.lower() in case.summary.lower() for w in words) else None
-            case.snippet = highlight(text_with_match or case.search_document, words)
 
 
 def case_prefetches():

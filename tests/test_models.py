@@ -201,15 +201,3 @@ def test_money_is_formatted_for_the_language():
         )
     with translation.override("en"):
         assert format_money(Decimal("88247"), "EUR") == "€88,247"
-
-
-def test_an_alias_added_after_the_cases_makes_them_findable_and_a_removed_one_does_not(client):
-    meta = factories.company(name="Facebook")
-    case = factories.incident(company=meta, title="Accounts locked without appeal")
-    alias = meta.aliases.create(name="Meta Platforms")
-    case.refresh_from_db()
-    assert "Meta Platforms" in case.search_document
-    assert [c.pk for c in client.get("/cases/", {"q": "Platforms"}).context["page_obj"]] == [case.pk]
-    alias.delete()
-    case.refresh_from_db()
-    assert "Meta Platforms" not in case.search_document

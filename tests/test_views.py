@@ -259,26 +259,6 @@ def test_form_reports_what_it_did_not_understand(client, catalogue):
     assert titles(response) == ["A bill of 88,247 euros"]
 
 
-def test_search_finds_by_company_alias_and_text(client, catalogue):
-    assert set(titles(client.get("/cases/", {"q": "Électricité"}))) == {
-        "A bill of 88,247 euros",
-        "Meter replaced twice",
-    }
-    assert titles(client.get("/cases/", {"q": "Port-Bou"})) == ["Fifteen hours to Port-Bou"]
-
-
-def test_search_results_have_highlighted_snippets(client, catalogue):
-    response = client.get("/cases/", {"q": "meter"})
-    assert "<mark>" in response.text
-
-
-@pytest.mark.postgres
-def test_postgres_search_is_accent_insensitive_and_stemmed(client, catalogue):
-    assert "A bill of 88,247 euros" in titles(client.get("/cases/", {"q": "electricite"}))
-    assert titles(client.get("/cases/", {"q": "guitare"})) == ["Strike without notice"]
-    assert titles(client.get("/cases/", {"q": "meters"}))[0] in {"Meter replaced twice", "Gas meter misread"}
-
-
 def test_case_page_tells_the_whole_story(client, catalogue):
     case = catalogue["edf"]
     factories.cost(case, "3500", currency="EUR", kind=CostKind.REMEDY)
