@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from incidents.caching import generation
+
 
 class IncidentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
@@ -8,6 +10,4 @@ class IncidentsConfig(AppConfig):
     verbose_name = _("Catalogue")
 
     def ready(self):
-        from incidents import cache
-
-        cache.connect_signals()  # every catalogue change makes cached pages stale
+        generation.connect_signals()  # every catalogue change makes cached pages stale

@@ -19,7 +19,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition
 
-from incidents import stats as catalogue_cache
+from incidents.caching.generation import cached
 from incidents.models import Company, Incident, Sector
 
 FEED_SIZE = 50
@@ -167,14 +167,14 @@ def feed_validators(request, scope, slug=None):
         return memo
     kwargs = {scope: slug} if scope else {}
     # Aggregated over the whole feed once per catalogue generation, not on every request.
-    stats = catalogue_cache.cached(
+    totals = cached(
         f"feed-validators:{scope}:{slug}",
         "",
         lambda: _scope(kwargs).aggregate(n=Count("id"), updated=Max("updated_at"), newest=Max("id")),
     )
     language = translation.get_language() or settings.LANGUAGE_CODE
-    fingerprint = f"{request.path}|{language}|{stats['n']}|{stats['updated']}|{stats['newest']}"
-    result = (hashlib.sha256(fingerprint.encode()).hexdigest()[:32], stats["updated"])
+    fingerprint = f"{request.path}|{language}|{totals['n']}|{totals['updated']}|{totals['newest']}"
+    result = (hashlib.sha256(fingerprint.encode()).hexdigest()[:32], totals["updated"])
     request._feed_validators = result
     return result
 

@@ -21,8 +21,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition
 
-from incidents import stats
 from incidents.api.schemas import CaseOut
+from incidents.caching.generation import cached
 from incidents.models import (
     Correction,
     CostEstimate,
@@ -281,7 +281,7 @@ def case_validators(request, pk, slug=None, **kwargs):
             .first()
         )
 
-    row = stats.cached("case-validators", str(pk), newest_changes)
+    row = cached("case-validators", str(pk), newest_changes)
     result = (None, None)
     if row is not None and row["slug"] == slug:
         dates = [row["updated_at"], *(row[name] for name in names)]

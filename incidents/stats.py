@@ -1,21 +1,15 @@
 """The figures behind /insights/ and the records on company and sector pages.
 
 Every figure is one aggregated query (no Python loop over cases), cached under a key that holds the
-catalogue generation: any save or delete of catalogue data bumps the generation (signals wired in
-`incidents.cache.connect_signals()`), so the next request recomputes. Only published cases count.
+catalogue generation (`incidents.caching.generation.cached`): any save or delete of catalogue data bumps
+the generation, so the next request recomputes. Only published cases count.
 The rules (which delays are precise enough, which costs are compared, ranking thresholds) are stated on
 the page and in docs/insights.md.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import threading
-import time
-
-from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Avg,
@@ -31,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, ExtractYear, Length, NullIf, Trim
 from django.db.models.lookups import GreaterThan
 
+from incidents.caching.generation import cached, filter_query
 from incidents.models import (
     ApologyQuality,
     CostEstimate,
@@ -49,96 +44,12 @@ RANKING_LENGTH = 10
 MONTH_PRECISE_MIN_DAYS = 90
 # Apology levels that count as a good recovery, with corrective actions on record.
 RECOVERY_MIN_APOLOGY = ApologyQuality.SINCERE
-# Cached figures expire on their own too (a bound on staleness with a per-process cache).
-STATS_TIMEOUT = 60 * 60
 QUARTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
 DELAY_FIELDS = {
     "response": ("response_days", "first_response_precision"),
     "resolution": ("resolution_days", "resolved_precision"),
 }
 APOLOGY_LEVELS = [q.value for q in ApologyQuality]
-
-
-# The catalogue generation --------------------------------------------------------------------------
-
-GENERATION_KEY = "catalogue:generation"
-
-
-class _RequestMemo(threading.local):
-    active = False
-    generation = None
-
-
-_memo = _RequestMemo()
-
-
-@contextlib.contextmanager
-def generation_read_once():
-    """Within this block (a request: the page cache middleware opens it), the generation is read from the
-    cache once, then remembered: a list page keys its count, page, facets and cards on it, and each read is a
-    round trip to Redis. A bump made inside the block is seen at once."""
-    _memo.active, _memo.generation = True, None
-    try:
-        yield
-    finally:
-        _memo.active, _memo.generation = False, None
-
-
-def remember_generation(generation) -> None:
-    """The generation the caller has just read along with something else (the page cache's one round trip)."""
-    if _memo.active and generation is not None:
-        _memo.generation = generation
-
-
-def catalogue_generation() -> int:
-    """The catalogue's current generation: part of every cache key that depends on published data."""
-    if _memo.generation is not None:
-        return _memo.generation
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        # First use, or the cache lost it: start from the clock (in microseconds, far ahead of any run of
-        # bumps), so that a number already used is not handed out again.
-        cache.add(GENERATION_KEY, time.time_ns() // 1000, timeout=None)
-        generation = cache.get(GENERATION_KEY)
-    if _memo.active:
-        _memo.generation = generation
-    return generation
-
-
-def bump_generation() -> None:
-    """Make everything cached from the catalogue stale: now, and again once the transaction commits.
-
-    The second bump covers a request that recomputed between the first bump and the commit (and so
-    cached what it read before the change); outside a transaction both happen at once.
-    """
-    _increment()
-    transaction.on_commit(_increment)
-
-
-def _increment():
-    _memo.generation = None
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # not there yet (first use or flushed cache)
-        catalogue_generation()
-        cache.incr(GENERATION_KEY)
-
-
-def cached(scope: str, query: str, compute, timeout=STATS_TIMEOUT):
-    """`compute()` once per catalogue generation, scope ("insights", "company:42"...) and filter query."""
-    digest = hashlib.blake2b(query.encode(), digest_size=12).hexdigest()
-    key = f"stats:{catalogue_generation()}:{scope}:{digest}"
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, timeout)
-    return value
-
-
-def filter_query(data, params) -> str:
-    """The filters of a request as a canonical query string (order of parameters and values ignored)."""
-    pairs = sorted((name, value) for name in params for value in data.getlist(name) if value != "")
-    return "&".join(f"{name}={value}" for name, value in pairs)
 
 
 # Building blocks ------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from django.views.generic import ListView, TemplateView
 from django_filters.views import FilterView
 
 from incidents import seo, stats
-from incidents.cache import CataloguePaginator, cached_facets, case_cards
+from incidents.caching.generation import cached, filter_query
+from incidents.caching.lists import CataloguePaginator, cached_facets, case_cards
 from incidents.filters import SORTS, IncidentFilterSet, active_filter_chips
 from incidents.models import (
     APOLOGY_DEFINITIONS,
@@ -64,7 +65,7 @@ def home(request):
     context = {
         "featured": featured,
         "latest": [case for case in latest if case != featured][:5],
-        **stats.cached("home", "", figures),
+        **cached("home", "", figures),
         "lessons": Lesson.objects.all()[:4],
     }
     return render(request, "incidents/home.html", context)
@@ -85,7 +86,7 @@ class IncidentListView(FilterView):
 
     def paginate_queryset(self, queryset, page_size):
         # The queryset follows from the filters and the sort alone: they name it in the cache.
-        key = "list:" + stats.filter_query(self.filterset.data, (*IncidentFilterSet.FILTER_PARAMS, "sort"))
+        key = "list:" + filter_query(self.filterset.data, (*IncidentFilterSet.FILTER_PARAMS, "sort"))
         page = paginate(self.request, queryset, page_size, key=key)
         return page.paginator, page, page, page.has_other_pages()
 
@@ -173,9 +174,7 @@ def incident_detail(request, pk, slug=None):
     # The page's head and body, rendered once per case, language and catalogue generation (every change to
     # a case, its company, sector or inlines bumps it); a preview is always rendered afresh.
     page = f"{translation.get_language()}:{request.scheme}:{request.get_host()}:{pk}"
-    blocks = (
-        render_blocks() if is_preview else stats.cached("case-page", page, render_blocks, settings.PAGE_CACHE_SECONDS)
-    )
+    blocks = render_blocks() if is_preview else cached("case-page", page, render_blocks, settings.PAGE_CACHE_SECONDS)
     context = {"case": case, "is_preview": is_preview, **{name: mark_safe(html) for name, html in blocks.items()}}
     return render(request, "incidents/incident_detail.html", context)
 

@@ -80,8 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, like a caching proxy: a cached page is answered before any other middleware runs (incidents/cache.py).
-    "incidents.cache.PageCacheMiddleware",
+    # First, like a caching proxy: a cached page is answered before any other middleware runs.
+    "incidents.caching.pages.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "incidents.security.SecurityHeadersMiddleware",
     "incidents.security.ContentSecurityPolicyMiddleware",
@@ -135,11 +135,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     # Django's Redis cache, reusing one redis-py client instead of building one per operation.
-    CACHES = {"default": {"BACKEND": "incidents.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "incidents.caching.backend.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sevices"}}
-# Whole pages for anonymous readers (incidents/cache.py), fresh after every edit. Only correct with a cache that
-# every worker shares (Redis): with per-process local memory an edit would refresh only the worker that saw it.
+# Whole pages for anonymous readers (incidents/caching/pages.py), fresh after every edit. Only correct with a cache
+# that every worker shares (Redis): with per-process local memory an edit would refresh only the worker that saw it.
 PAGE_CACHE_ENABLED = env_bool("DJANGO_PAGE_CACHE", bool(REDIS_URL) or TESTING)
 PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 600)
 

@@ -1,14 +1,13 @@
 """Every figure of incidents/stats.py on a catalogue small enough to check by hand (tests/insights_data.py)."""
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from incidents import stats
 from incidents.filters import IncidentFilterSet
-from incidents.models import Incident, Status
+from incidents.models import Incident
 from tests import factories, insights_data
 
 pytestmark = pytest.mark.django_db
@@ -240,30 +239,6 @@ def test_unpublished_cases_never_count(data):
     assert insights_data.HIDDEN_COMPANY not in everything
     assert 2015 not in [row["year"] for row in result["years"]]
     assert "CHF" not in result["price"]["currencies"]
-
-
-def test_generation_changes_on_every_catalogue_change(data):
-    before = stats.catalogue_generation()
-    case = data["cases"]["e1"]
-    case.status = Status.RETRACTED
-    case.save()
-    after_retraction = stats.catalogue_generation()
-    assert after_retraction > before
-    factories.cost(data["cases"]["e2"], "5", "EUR")
-    assert stats.catalogue_generation() > after_retraction
-    event_before = stats.catalogue_generation()
-    factories.event(data["cases"]["e2"]).delete()
-    assert stats.catalogue_generation() > event_before
-
-
-def test_generation_survives_a_flushed_cache(monkeypatch):
-    monkeypatch.setattr(stats.time, "time_ns", lambda: 1_000_000)
-    assert stats.catalogue_generation() == 1000
-    stats.bump_generation()
-    assert stats.catalogue_generation() == 1001
-    cache.clear()
-    monkeypatch.setattr(stats.time, "time_ns", lambda: 5_000_000)
-    assert stats.catalogue_generation() == 5000  # restarts from the clock, never at an old number
 
 
 def test_cached_figures_are_recomputed_after_a_change(data):

@@ -36,6 +36,6 @@ class Command(BaseCommand):
 
     def _refresh_pages(self):
         # bulk_create sends no signals: tell the page cache that the catalogue changed.
-        from incidents.cache import bump_generation
+        from incidents.caching.generation import bump_generation
 
         bump_generation()

@@ -1,0 +1,128 @@
+"""The catalogue generation: one number for the whole site, part of the key of everything cached from the
+catalogue, and bumped by every change to it, so that the next request recomputes.
+
+`cached()` is the one get-or-compute helper keyed on it. The signals `connect_signals()` wires (from the
+app's `ready()`) bump it on every save, delete or M2M change of a catalogue model. This module imports no
+model: the page cache middleware and the settings' cache backend load before the apps are ready.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+import time
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+GENERATION_KEY = "catalogue:generation"
+# Part of every page and card key: entries written in an older shape by an earlier release are never read.
+ENTRY_FORMAT = "v2"
+# What `cached()` keeps expires on its own too (a bound on staleness with a per-process cache).
+CACHED_TIMEOUT = 60 * 60
+# Models of the app whose rows never show on a public page.
+PRIVATE_MODELS = {"tip"}
+
+
+class _RequestMemo(threading.local):
+    active = False
+    generation = None
+
+
+_memo = _RequestMemo()
+
+
+@contextlib.contextmanager
+def generation_read_once():
+    """Within this block (a request: the page cache middleware opens it), the generation is read from the
+    cache once, then remembered: a list page keys its count, page, facets and cards on it, and each read is a
+    round trip to Redis. A bump made inside the block is seen at once."""
+    _memo.active, _memo.generation = True, None
+    try:
+        yield
+    finally:
+        _memo.active, _memo.generation = False, None
+
+
+def remember_generation(generation) -> None:
+    """The generation the caller has just read along with something else (the page cache's one round trip)."""
+    if _memo.active and generation is not None:
+        _memo.generation = generation
+
+
+def catalogue_generation() -> int:
+    """The catalogue's current generation: part of every cache key that depends on published data."""
+    if _memo.generation is not None:
+        return _memo.generation
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        # First use, or the cache lost it: start from the clock (in microseconds, far ahead of any run of
+        # bumps), so that a number already used is not handed out again.
+        cache.add(GENERATION_KEY, time.time_ns() // 1000, timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    if _memo.active:
+        _memo.generation = generation
+    return generation
+
+
+def bump_generation() -> None:
+    """Make everything cached from the catalogue stale: now, and again once the transaction commits.
+
+    The second bump covers a request that recomputed between the first bump and the commit (and so
+    cached what it read before the change); outside a transaction both happen at once.
+    """
+    _increment()
+    transaction.on_commit(_increment)
+
+
+def _increment():
+    _memo.generation = None
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # not there yet (first use or flushed cache)
+        catalogue_generation()
+        cache.incr(GENERATION_KEY)
+
+
+def cached(scope: str, query: str, compute, timeout=CACHED_TIMEOUT):
+    """`compute()` once per catalogue generation, scope ("insights", "company:42"...) and filter query."""
+    digest = hashlib.blake2b(query.encode(), digest_size=12).hexdigest()
+    key = f"stats:{catalogue_generation()}:{scope}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout)
+    return value
+
+
+def filter_query(data, params) -> str:
+    """The filters of a request as a canonical query string (order of parameters and values ignored)."""
+    pairs = sorted((name, value) for name in params for value in data.getlist(name) if value != "")
+    return "&".join(f"{name}={value}" for name, value in pairs)
+
+
+# The signals -----------------------------------------------------------------------------------------
+
+
+def _is_catalogue_model(sender):
+    meta = sender._meta
+    return (
+        meta.app_label == "incidents"
+        and meta.model_name not in PRIVATE_MODELS
+        and not meta.model_name.startswith("historical")
+    )
+
+
+def _catalogue_changed(sender, **kwargs):
+    # M2M through tables (harm types, lesson themes) belong to the app too.
+    if _is_catalogue_model(sender):
+        bump_generation()
+
+
+def connect_signals():
+    """Called once from the app's ready(): every catalogue save, delete or M2M change bumps the generation."""
+    post_save.connect(_catalogue_changed, dispatch_uid="page_cache_save")
+    post_delete.connect(_catalogue_changed, dispatch_uid="page_cache_delete")
+    m2m_changed.connect(_catalogue_changed, dispatch_uid="page_cache_m2m")

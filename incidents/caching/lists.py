@@ -1,0 +1,121 @@
+"""The pieces of a list page kept per catalogue generation, for lists of up to 100,000 cases: each page's case
+ids and the list's count (`CataloguePaginator`), the rendered case cards (`case_cards`) and the facet counts
+(`cached_facets`). A warm list page runs no query at all; an edit refreshes every piece with the generation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
+
+from incidents.caching.generation import ENTRY_FORMAT, cached, catalogue_generation, filter_query
+from incidents.models import HarmType, Sector
+from incidents.search import attach_snippets
+
+
+class CataloguePaginator(Paginator):
+    """Django's Paginator, for lists of up to 100,000 cases; page URLs stay `?page=N`.
+
+    - The count and each page's ids are cached per query and catalogue generation: every page of a list
+      shares the count (counting 93,000 published cases costs more than the rest of the page), and a page
+      ranked by relevance is ranked once per edit, not once per reader.
+    - A page reads its ids alone (`OFFSET` over the sort index), then its rows by id, and only when they
+      are needed: the case cards of a page are themselves cached (`case_cards`), so a page whose cards
+      are all cached reads no row at all. Page 2,000 reads 40,000 index entries, not 40,000 rows.
+
+    `key` names the query for the cache (the list's canonical filters, "company:42"); without it, the
+    query's SQL names it.
+    """
+
+    def __init__(self, object_list, per_page, *, key=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._key = key
+
+    @cached_property
+    def query_name(self):
+        return self._key or repr(self.object_list.query.sql_with_params())
+
+    def _cached(self, name, compute):
+        return cached(f"paginator-{name}", self.query_name, compute, timeout=settings.PAGE_CACHE_SECONDS)
+
+    @cached_property
+    def count(self):
+        if not hasattr(self.object_list, "query"):
+            return super().count
+        return self._cached("count", lambda: Paginator.count.func(self))
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if not hasattr(self.object_list, "values_list"):
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        ids = self._cached(
+            f"page{number}x{self.per_page}", lambda: list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        )
+        return CataloguePage(ids, number, self)
+
+
+class CataloguePage(Page):
+    """A page that knows its case ids and reads their rows (one query, in page order) on first use."""
+
+    def __init__(self, ids, number, paginator):
+        self.ids = ids
+        self._rows = None
+        super().__init__(None, number, paginator)
+
+    @property
+    def object_list(self):
+        if self._rows is None:
+            self._rows = self.rows_for(self.ids)
+        return self._rows
+
+    @object_list.setter
+    def object_list(self, value):  # Page.__init__ sets it; the rows come from the ids
+        pass
+
+    def rows_for(self, ids):
+        if not ids:
+            return []
+        found = {row.pk: row for row in self.paginator.object_list.order_by().filter(pk__in=ids)}
+        return [found[pk] for pk in ids if pk in found]
+
+
+def case_cards(page, snippets=None):
+    """The rendered case cards of a page (`includes/_case_card.html`), each cached per case, language and
+    catalogue generation: one round trip for the page's cards, and only the cards not cached yet read
+    their rows. `snippets` (a search page's highlighted excerpts) are computed for those only."""
+    ids = page.ids if isinstance(page, CataloguePage) else [case.pk for case in page]
+    tag = hashlib.blake2b(snippets.encode(), digest_size=8).hexdigest() if snippets else ""
+    prefix = f"card:{ENTRY_FORMAT}:{catalogue_generation()}:{translation.get_language()}:{tag}:"
+    found = cache.get_many([prefix + str(pk) for pk in ids])
+    missing = [pk for pk in ids if prefix + str(pk) not in found]
+    if missing:
+        rows = page.rows_for(missing) if isinstance(page, CataloguePage) else [c for c in page if c.pk in missing]
+        if snippets:
+            attach_snippets(rows, snippets)
+        made = {prefix + str(case.pk): render_to_string("includes/_case_card.html", {"case": case}) for case in rows}
+        cache.set_many(made, settings.PAGE_CACHE_SECONDS)
+        found.update(made)
+    return [mark_safe(found[prefix + str(pk)]) for pk in ids if prefix + str(pk) in found]
+
+
+def cached_facets(filterset):
+    """The list's facet counts, with the options they count, computed once per set of filters and catalogue
+    generation (page and sort do not change them)."""
+
+    def compute():
+        facets = filterset.facets()
+        facets["sector_options"] = list(Sector.objects.values_list("pk", "slug", "name"))
+        facets["harm_options"] = list(HarmType.objects.values_list("pk", "slug", "name"))
+        return facets
+
+    query = filter_query(filterset.data, filterset.FILTER_PARAMS)
+    return cached("facets", query, compute, timeout=settings.PAGE_CACHE_SECONDS)

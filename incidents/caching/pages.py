@@ -1,0 +1,126 @@
+"""Whole pages for anonymous readers, served from the cache while the catalogue generation they were built at
+is still the current one.
+
+A cached page's key holds the active language, the scheme, host, full path and query string; the entry
+holds the catalogue generation it was built at. Any save or delete of catalogue data bumps the generation
+(`incidents.caching.generation`), so every page is rebuilt on its next request: an edit, a publication, a
+merge or a retraction shows at once, on every app server that shares the cache (Redis in production). A
+stale entry is replaced by the next request for its URL, or expires.
+
+Never cached: anything but GET, the admin, requests carrying a session or messages cookie
+(logged-in editors always see fresh pages), responses that are not 200, 301 or 404, streamed
+responses, responses that set a cookie, vary on Cookie, carry a CSRF token, or say
+`Cache-Control: private/no-store`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.utils import translation
+from django.utils.cache import get_conditional_response, has_vary_header
+from django.utils.http import parse_http_date_safe
+
+from incidents.caching.generation import (
+    ENTRY_FORMAT,
+    GENERATION_KEY,
+    catalogue_generation,
+    generation_read_once,
+    remember_generation,
+)
+
+CACHEABLE_STATUS = {200, 301, 404}
+
+
+def page_cache_key(request, language):
+    url = request.build_absolute_uri()
+    digest = hashlib.blake2b(url.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+    return f"page:{ENTRY_FORMAT}:{language}:{digest}"
+
+
+def request_is_cacheable(request):
+    """Decided from the request alone: the middleware runs before sessions and authentication.
+
+    Without a session cookie nobody is logged in (the site authenticates through sessions only)."""
+    if request.method != "GET":
+        return False
+    # Never looked up: the admin, the health check, and what whitenoise serves (with its own caching headers).
+    if request.path_info.startswith(("/admin/", "/healthz", settings.STATIC_URL, settings.MEDIA_URL)):
+        return False
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+
+
+def response_is_cacheable(request, response):
+    if response.status_code not in CACHEABLE_STATUS or response.streaming or response.cookies:
+        return False
+    if not getattr(response, "is_rendered", True) or has_vary_header(response, "Cookie"):
+        return False
+    # A page with a CSRF token belongs to one visitor.
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") or request.META.get("CSRF_COOKIE_USED"):
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return False
+    cache_control = response.get("Cache-Control", "").lower()
+    return not ("private" in cache_control or "no-store" in cache_control or "no-cache" in cache_control)
+
+
+class PageCacheMiddleware:
+    """Serves anonymous readers' pages from the cache. It comes first in MIDDLEWARE, like a caching proxy in
+    front of the site: a hit is answered before any other middleware runs (sessions, CSRF, authentication,
+    locale), with the status, headers and bytes the whole stack produced when the page was built (security
+    headers included: none of them depends on anything but the URL)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.timeout = getattr(settings, "PAGE_CACHE_SECONDS", 600)
+        self.enabled = getattr(settings, "PAGE_CACHE_ENABLED", True)
+
+    def __call__(self, request):
+        with generation_read_once():
+            return self.respond(request)
+
+    def respond(self, request):
+        if not self.enabled or not request_is_cacheable(request):
+            return single_piece(self.get_response(request))
+        # The language LocaleMiddleware will choose, from the same cookie and Accept-Language.
+        key = page_cache_key(request, translation.get_language_from_request(request))
+        # One round trip for both: the entry is fresh only if it was built at the current generation.
+        found = cache.get_many([GENERATION_KEY, key])
+        remember_generation(found.get(GENERATION_KEY))
+        generation = catalogue_generation()
+        entry = found.get(key)
+        if isinstance(entry, tuple) and len(entry) == 4 and entry[0] == generation:
+            return self.replay(request, *entry[1:])
+        response = single_piece(self.get_response(request))
+        if response_is_cacheable(request, response):
+            cache.set(key, (generation, response.status_code, list(response.items()), response.content), self.timeout)
+            response["X-Page-Cache"] = "miss"
+        return response
+
+    @staticmethod
+    def replay(request, status, headers, content):
+        if status == 301:  # a redirect stays one (its `url`, as Django's redirect responses have)
+            response = HttpResponsePermanentRedirect(dict(headers)["Location"], content=content)
+        else:
+            response = HttpResponse(content, status=status)
+        for name, value in headers:
+            response[name] = value
+        response["X-Page-Cache"] = "hit"
+        # The view's own conditional GET (ETag, Last-Modified) still answers 304 from the cache.
+        last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
+        etag = response.get("ETag")
+        return get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
+
+
+def single_piece(response):
+    """The response's content in one piece. A feed is written in thousands of small pieces and the WSGI
+    server sends each one on its own: 25 ms to send a 37 KB feed instead of 1 (10 times fewer feeds a
+    second, cached or not)."""
+    if not response.streaming and getattr(response, "is_rendered", True) and len(response._container) > 1:
+        response.content = response.content
+    return response

@@ -1,0 +1,416 @@
+"""The cache and its invalidation (incidents/caching/): the catalogue generation and `cached()`, the page
+cache, the pieces of list pages kept per generation, the Redis backend, and two app servers sharing it."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
+from django.http import QueryDict
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+
+from incidents.caching import generation
+from incidents.caching.backend import RedisCache
+from incidents.caching.generation import bump_generation, catalogue_generation, filter_query
+from incidents.caching.lists import CataloguePaginator, cached_facets
+from incidents.caching.pages import PageCacheMiddleware, page_cache_key
+from incidents.filters import IncidentFilterSet
+from incidents.models import Incident, Status
+from tests import factories, insights_data
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# The catalogue generation -------------------------------------------------------------------------
+
+
+def test_generation_changes_on_every_catalogue_change():
+    data = insights_data.build()
+    before = catalogue_generation()
+    case = data["cases"]["e1"]
+    case.status = Status.RETRACTED
+    case.save()
+    after_retraction = catalogue_generation()
+    assert after_retraction > before
+    factories.cost(data["cases"]["e2"], "5", "EUR")
+    assert catalogue_generation() > after_retraction
+    event_before = catalogue_generation()
+    factories.event(data["cases"]["e2"]).delete()
+    assert catalogue_generation() > event_before
+
+
+def test_generation_survives_a_flushed_cache(monkeypatch):
+    monkeypatch.setattr(generation.time, "time_ns", lambda: 1_000_000)
+    assert catalogue_generation() == 1000
+    bump_generation()
+    assert catalogue_generation() == 1001
+    cache.clear()
+    monkeypatch.setattr(generation.time, "time_ns", lambda: 5_000_000)
+    assert catalogue_generation() == 5000  # restarts from the clock, never at an old number
+
+
+def test_reader_tips_and_history_rows_leave_the_generation_alone():
+    case = factories.incident(title="Kept as it is")
+    before = catalogue_generation()
+    tip = factories.tip(company_name="A bank")
+    tip.editor_note = "Checked."
+    tip.save()
+    tip.delete()
+    record = case.history.first()
+    record.history_change_reason = "A note on the history row"
+    record.save()
+    assert catalogue_generation() == before
+    case.harm_types.add(factories.harm_type(slug="late-tag"))  # an M2M change of a case is a catalogue change
+    assert catalogue_generation() > before
+
+
+def test_bump_within_a_transaction_bumps_again_on_commit(django_capture_on_commit_callbacks):
+    start = catalogue_generation()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        bump_generation()
+        assert catalogue_generation() == start + 1
+    assert len(callbacks) == 1
+    assert catalogue_generation() == start + 2
+
+
+def test_cached_computes_once_per_generation_scope_and_query():
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    assert generation.cached("probe", "a=1", compute) == 1
+    assert generation.cached("probe", "a=1", compute) == 1  # from the cache
+    assert generation.cached("probe", "a=2", compute) == 2  # another query
+    assert generation.cached("other", "a=1", compute) == 3  # another scope
+    bump_generation()
+    assert generation.cached("probe", "a=1", compute) == 4  # recomputed after a change
+    assert len(calls) == 4
+
+
+def test_a_request_reads_the_generation_once_and_sees_its_own_bump():
+    with generation.generation_read_once():
+        first = catalogue_generation()
+        cache.set(generation.GENERATION_KEY, first + 100)  # another server's bump, after this request began
+        assert catalogue_generation() == first  # the request keeps the generation it started with
+        bump_generation()  # this request's own change
+        assert catalogue_generation() == first + 101
+    cache.set(generation.GENERATION_KEY, first + 500)
+    assert catalogue_generation() == first + 500  # outside a request, read every time
+
+
+def test_filter_query_ignores_the_order_of_parameters_and_values_and_blank_ones():
+    one = QueryDict("sector=rail&harm=b&harm=a&q=&sort=cost")
+    other = QueryDict("harm=a&sort=cost&sector=rail&harm=b")
+    params = IncidentFilterSet.FILTER_PARAMS
+    assert filter_query(one, params) == filter_query(other, params) == "harm=a&harm=b&sector=rail"
+
+
+def test_the_settings_load_the_cache_without_the_models():
+    """The cache backend and the middleware are imported by the settings, before the apps are ready."""
+    code = (
+        "import sys; import incidents.caching.backend, incidents.caching.generation, incidents.caching.pages; "
+        "print(sorted(name for name in sys.modules if name.startswith('incidents')))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "sevices.settings"}
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert "incidents.models" not in loaded.stdout and "incidents.caching.pages" in loaded.stdout
+
+
+# The page cache -----------------------------------------------------------------------------------
+
+
+def test_anonymous_pages_are_cached_and_an_edit_shows_at_once(client):
+    case = factories.incident(title="Before the edit")
+    assert client.get("/cases/")["X-Page-Cache"] == "miss"
+    cached = client.get("/cases/")
+    assert cached["X-Page-Cache"] == "hit" and "Before the edit" in cached.content.decode()
+    case.title = "After the edit"
+    case.save()
+    fresh = client.get("/cases/").content.decode()
+    assert "After the edit" in fresh and "Before the edit" not in fresh
+
+
+def test_retraction_and_new_harm_types_refresh_every_page(client):
+    case = factories.incident(title="Soon retracted")
+    client.get(case.get_absolute_url())
+    client.get("/cases/")
+    case.status = Status.RETRACTED
+    case.retraction_reason = "Sources did not hold."
+    case.save()
+    assert "Soon retracted" not in client.get("/cases/").content.decode()
+    other = factories.incident(title="Tagged later")
+    client.get("/cases/?harm=tag-later")
+    harm = factories.harm_type(slug="tag-later", name="Tag later")
+    other.harm_types.add(harm)
+    assert "Tagged later" in client.get("/cases/?harm=tag-later").content.decode()
+
+
+def test_cache_keys_vary_on_language_and_query_string(client):
+    factories.incident(title="Case in two languages")
+    english = client.get("/cases/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    french = client.get("/cases/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert french["X-Page-Cache"] == "miss"
+    assert french.content.decode() != english and 'lang="fr"' in french.content.decode()
+    assert client.get("/cases/?sort=cost", HTTP_ACCEPT_LANGUAGE="en")["X-Page-Cache"] == "miss"
+
+
+def test_a_hit_replays_the_whole_stack_headers_without_touching_the_database(client):
+    case = factories.incident(title="Replayed")
+    miss = client.get(case.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="fr")
+    with CaptureQueriesContext(connection) as queries:
+        hit = client.get(case.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="fr")
+    assert (miss["X-Page-Cache"], hit["X-Page-Cache"]) == ("miss", "hit")
+    assert len(queries) == 0
+    assert hit.content == miss.content
+    for header in ("Content-Security-Policy", "X-Frame-Options", "Content-Language", "Vary", "ETag", "Content-Type"):
+        assert hit[header] == miss[header], header
+    assert hit["Content-Language"] == "fr"
+    # The view's conditional GET, answered from the cache.
+    again = client.get(case.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="fr", HTTP_IF_NONE_MATCH=miss["ETag"])
+    assert again.status_code == 304
+
+
+def test_an_entry_in_an_older_shape_is_rebuilt_not_misread(client):
+    factories.incident(title="Old shape")
+    request = client.get("/cases/").wsgi_request
+    cache.set(page_cache_key(request, "en"), (catalogue_generation(), "an old pickled response"))
+    response = client.get("/cases/")
+    assert response.status_code == 200 and "Old shape" in response.content.decode()
+
+
+def test_logged_in_editors_always_get_fresh_pages(client):
+    editor = factories.user(superuser=True)
+    case = factories.incident(title="Seen by an editor")
+    client.get("/cases/")  # cached for anonymous readers
+    client.force_login(editor)
+    response = client.get("/cases/")
+    assert "X-Page-Cache" not in response
+    draft = factories.incident(title="A draft preview", status=Status.DRAFT)
+    assert client.get(draft.get_absolute_url()).status_code == 200
+    client.logout()
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    assert "Seen by an editor" in client.get(case.get_absolute_url()).content.decode()
+
+
+def test_responses_that_set_cookies_or_are_errors_are_not_cached(client):
+    response = client.get("/language/fr/?next=/cases/")
+    assert response.cookies and "X-Page-Cache" not in response
+    assert client.post("/cases/").status_code == 405
+    assert "X-Page-Cache" not in client.get("/healthz")
+
+
+# The pieces of a list page ------------------------------------------------------------------------
+
+
+def test_pages_list_the_same_cases_as_plain_offset_paging():
+    call_command("generate_cases", count=320, companies=20, batch_size=160, verbosity=0)
+    cases = Incident.objects.published().with_related().newest()
+    paginator = CataloguePaginator(cases, 20)
+    for number in (1, paginator.num_pages - 1, paginator.num_pages):
+        expected = list(cases.values_list("pk", flat=True)[(number - 1) * 20 : number * 20])
+        with CaptureQueriesContext(connection) as ctx:
+            page = paginator.page(number)
+            listed = [case.pk for case in page.object_list]
+            [case.company.sector.name for case in page.object_list]
+            [list(case.harm_types.all()) for case in page.object_list]
+        assert listed == expected
+        assert len(ctx.captured_queries) == 3  # ids, rows with company and sector, harm types (count known)
+
+
+def test_cached_cards_read_no_rows_and_an_edit_refreshes_them(settings):
+    settings.PAGE_CACHE_ENABLED = False  # the cards' own cache, under no page cache
+    client = Client()
+    case = factories.incident(title="Card before")
+    assert "Card before" in client.get("/cases/").content.decode()
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.get("/cases/").content.decode()
+    assert "Card before" in again and len(ctx.captured_queries) == 0
+    case.company.name = "Renamed company"
+    case.company.save()
+    page = client.get("/cases/").content.decode()
+    assert "Renamed company" in page and "Card before" in page
+    french = client.get("/cases/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Excuses" in french or "excuses" in french
+
+
+def test_facet_counts_are_computed_once_for_every_order_of_the_same_filters(monkeypatch):
+    factories.incident(title="Counted once")
+    computed = []
+    facets = IncidentFilterSet.facets
+    monkeypatch.setattr(IncidentFilterSet, "facets", lambda self: computed.append(1) or facets(self))
+    for query in ("country=FR&q=counted", "q=counted&country=FR", "q=counted&country=FR&sort=cost&page=2"):
+        cached_facets(IncidentFilterSet(QueryDict(query)))
+    assert len(computed) == 1
+    cached_facets(IncidentFilterSet(QueryDict("country=BE")))
+    assert len(computed) == 2
+
+
+# Redis, and two app servers sharing it -----------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20) as response:
+        return response.headers.get("X-Page-Cache"), response.read().decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_through_one_app_server_shows_on_the_other(live_server, redis_url):
+    # The fixture empties the Redis database first: a new database with the cache of an earlier one would be
+    # served that one's pages and cards (same ids, same generation), as after restoring a database (docs/deploy.md).
+    case = factories.incident(title="Seen by both servers")
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    database_url = f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DJANGO_PAGE_CACHE": "1",
+        "DJANGO_DEBUG": "1",  # static files from the finders: no collectstatic needed
+        "DJANGO_LOG_LEVEL": "ERROR",
+    }
+    ports = [free_port(), free_port()]
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "sevices.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+        )
+        for port in ports
+    ]
+    try:
+        for port in ports:
+            for _ in range(100):
+                try:
+                    fetch(port, "/healthz")
+                    break
+                except OSError:
+                    time.sleep(0.1)
+        for port in ports:  # both cache the page (each worker may answer: ask a few times)
+            for _ in range(3):
+                assert "Seen by both servers" in fetch(port, "/cases/")[1]
+        assert fetch(ports[1], "/cases/")[0] == "hit"
+        with override_settings(
+            CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+        ):
+            case.title = "Edited on server A"
+            case.save()  # the admin's save: the generation is bumped in the shared Redis
+        for _ in range(4):
+            status, body = fetch(ports[1], "/cases/")
+            assert "Edited on server A" in body and "Seen by both servers" not in body
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+@pytest.fixture
+def redis_cache(redis_url, settings):
+    """The production cache backend (incidents.caching.backend.RedisCache) on a real Redis server, for one test."""
+    settings.CACHES = {"default": {"BACKEND": "incidents.caching.backend.RedisCache", "LOCATION": redis_url}}
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+def test_the_redis_backend_stores_in_redis_through_one_reused_client(redis_cache, redis_url):
+    import redis
+    from django.core.cache import caches
+
+    assert isinstance(caches["default"], RedisCache)
+    redis_cache.set("probe", {"answer": 42}, timeout=30)
+    assert redis_cache.get_many(["probe", "absent"]) == {"probe": {"answer": 42}}
+    redis_cache.set("counter", 1, timeout=30)
+    assert redis_cache.incr("counter") == 2
+    raw = redis.Redis.from_url(redis_url)
+    assert raw.exists(caches["default"].make_key("probe")) == 1  # really in Redis, not in this process
+    client = caches["default"]._cache.get_client()
+    assert caches["default"]._cache.get_client() is client  # one redis-py client, not one per operation
+    assert caches["default"]._cache.get_client("probe", write=True) is not None
+
+
+def test_with_redis_pages_are_cached_and_an_edit_shows_at_once(client, redis_cache):
+    case = factories.incident(title="Kept in Redis")
+    assert client.get("/cases/")["X-Page-Cache"] == "miss"
+    hit = client.get("/cases/")
+    assert hit["X-Page-Cache"] == "hit" and "Kept in Redis" in hit.content.decode()
+    case.title = "Edited while in Redis"
+    case.save()  # bumps the generation stored in Redis
+    fresh = client.get("/cases/")
+    assert fresh["X-Page-Cache"] == "miss"
+    assert "Edited while in Redis" in fresh.content.decode() and "Kept in Redis" not in fresh.content.decode()
+
+
+@pytest.mark.parametrize("backend", ["configured", "redis"])
+def test_a_cached_redirect_is_replayed_as_a_permanent_redirect(client, request, backend):
+    if backend == "redis":
+        request.getfixturevalue("redis_cache")
+    case = factories.incident(title="Moved about")
+    short = f"/cases/{case.pk}/"
+    first = client.get(short)
+    second = client.get(short)
+    assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
+    assert second.status_code == 301 and second.url == case.get_absolute_url() == second["Location"]
+    # A client that follows redirects reads the replayed response's url, as it does Django's own redirects.
+    followed = client.get(short, follow=True)
+    assert followed.redirect_chain == [(case.get_absolute_url(), 301)]
+    assert "Moved about" in followed.content.decode()
+
+
+def test_a_page_with_a_csrf_token_is_never_cached(rf):
+    from django.http import HttpResponse
+    from django.middleware.csrf import get_token
+
+    def form_view(request):
+        return HttpResponse(f'<input name="csrfmiddlewaretoken" value="{get_token(request)}">')
+
+    middleware = PageCacheMiddleware(form_view)
+    first = middleware(rf.get("/a-form/"))
+    second = middleware(rf.get("/a-form/"))
+    assert "X-Page-Cache" not in first and "X-Page-Cache" not in second
+    assert first.content != second.content
+
+
+def test_pages_are_sent_in_one_piece(client):
+    """A feed is written in many small pieces; the WSGI server would send each on its own."""
+    for i in range(5):
+        factories.incident(title=f"Feed item {i}")
+    for _ in range(2):  # built, then from the cache
+        response = client.get("/feed/")
+        assert response.status_code == 200
+        assert len(list(response)) == 1
+
+
+def test_a_case_page_body_is_cached_until_the_case_or_its_company_changes(settings, django_assert_num_queries):
+    settings.PAGE_CACHE_ENABLED = False  # the case page's own cache of its head and body
+    client = Client()
+    case = factories.incident(title="Body before")
+    factories.cost(case, "1000")
+    first = client.get(case.get_absolute_url()).content.decode()
+    assert "Body before" in first
+    with django_assert_num_queries(1):  # the case itself (status, slug, merge); head and body come from the cache
+        assert client.get(case.get_absolute_url()).content.decode() == first
+    case.company.sector.name = "A renamed sector"
+    case.company.sector.save()
+    assert "A renamed sector" in client.get(case.get_absolute_url()).content.decode()
+    case.status = Status.REVIEW
+    case.save()
+    assert client.get(case.get_absolute_url()).status_code == 404
