@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from incidents.api.schemas import CostOut, SourceOut, TimelineEventOut
 from incidents.models import ApologyQuality
 
 
@@ -23,10 +24,11 @@ class Column:
     description: str
 
 
-# The keys of each object in the list columns, in order; their descriptions below name them from here.
-SOURCE_FIELDS = ["kind", "title", "publisher", "url", "archive_url", "published_on", "language"]
-TIMELINE_FIELDS = ["date", "precision", "description", "channel", "is_turning_point"]
-COST_FIELDS = ["kind", "amount_low", "amount_high", "currency", "method", "claimed_by", "note", "source"]
+# The keys of each object in the list columns, in order: those the API declares (incidents/api/schemas.py), and a
+# cost's link to its source by position in the row's `sources`. Their descriptions below name them from here.
+SOURCE_FIELDS = list(SourceOut.model_fields)
+TIMELINE_FIELDS = list(TimelineEventOut.model_fields)
+COST_FIELDS = [*CostOut.model_fields, "source"]
 ROW_FIELDS = {"sources": SOURCE_FIELDS, "timeline": TIMELINE_FIELDS, "costs": COST_FIELDS}
 
 
