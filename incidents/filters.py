@@ -1,14 +1,25 @@
-"""The catalogue's one FilterSet: the list page, the API, the CSV download and insights all read it."""
+"""The catalogue's one FilterSet, the only list of its filters.
+
+Everything else asks it: the list page and the insights draw their filter form from its form
+(`form_layout`, rendered by templates/includes/_filter_form.html), the API describes and validates its
+parameters with it, the CSV download filters with it, and the chips, facets and cache keys read its
+`filter_params`. Adding a filter is one declaration here (with its widget), its label's translation and its
+test in tests/test_filters.py.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
 from django.db.models import Count, Exists, F, OuterRef
+from django.forms.models import ModelChoiceIteratorValue
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.functional import classproperty
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +45,7 @@ SORTS = {
     ),
 }
 RELEVANCE = "relevance"
+NUMERIC = {"inputmode": "numeric"}
 
 
 class IntegerFilter(django_filters.NumberFilter):
@@ -61,32 +73,99 @@ class CaseSortFilter(django_filters.OrderingFilter):
         return qs
 
 
+def as_query(data):
+    """Plain dicts ({"sector": ["energy"], "year_from": 2015}) read like the query string they stand for."""
+    if data is None or isinstance(data, QueryDict):
+        return data
+    query = QueryDict(mutable=True)
+    for name, value in data.items():
+        query.setlist(name, [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)])
+    return query
+
+
+@dataclasses.dataclass
+class Control:
+    """One piece of a filter form, shown as its field's widget says: "checkboxes" (a fieldset of options),
+    "select", or "input" (the widget itself); or a "fieldset" of several inputs (`members`)."""
+
+    kind: str
+    label: str
+    field: forms.BoundField | None = None
+    options: list[dict] = dataclasses.field(default_factory=list)  # a choice field's: value, label, chosen, count
+    members: list[Control] = dataclasses.field(default_factory=list)
+
+    @classmethod
+    def of(cls, bound, label):
+        widget = bound.field.widget
+        if isinstance(widget, forms.CheckboxSelectMultiple):
+            return cls("checkboxes", label, bound)
+        return cls("select" if isinstance(widget, forms.Select) else "input", label, bound)
+
+    @property
+    def multiple(self):
+        return self.field.field.widget.allow_multiple_selected
+
+
+@dataclasses.dataclass
+class FormLayout:
+    """A filter form as one page shows it: its visible controls, then the filters it has no visible field for,
+    as (name, value) pairs that travel along as hidden inputs."""
+
+    controls: list[Control]
+    hidden: list[tuple[str, str]]
+
+
 class IncidentFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=200)
+    # Declared in the order the form shows them. Each filter's widget says how the form shows it; a hidden one
+    # has no visible field and travels along.
+    q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=200, widget=forms.SearchInput)
+    sort = CaseSortFilter()
     # Only companies with a published case: a company known only from drafts must not be named in a chip.
+    # No visible field (hundreds of companies): company pages link to it.
     company = SlugMultipleChoiceFilter(
         queryset=Company.objects.filter(Exists(Incident.objects.published().filter(company=OuterRef("pk")))),
         label=_("Company"),
         method="filter_company",
+        widget=forms.MultipleHiddenInput,
     )
-    sector = SlugMultipleChoiceFilter(queryset=Sector.objects.all(), label=_("Sector"), method="filter_sector")
-    harm = SlugMultipleChoiceFilter(queryset=HarmType.objects.all(), label=_("Harm"), method="filter_harm")
-    lesson = SlugMultipleChoiceFilter(queryset=Lesson.objects.all(), label=_("Lesson"), method="filter_lesson")
+    sector = SlugMultipleChoiceFilter(
+        queryset=Sector.objects.all(), label=_("Sector"), method="filter_sector", widget=forms.CheckboxSelectMultiple
+    )
+    harm = SlugMultipleChoiceFilter(
+        queryset=HarmType.objects.all(), label=_("Harm"), method="filter_harm", widget=forms.CheckboxSelectMultiple
+    )
+    lesson = SlugMultipleChoiceFilter(
+        queryset=Lesson.objects.all(), label=_("Lesson"), method="filter_lesson", widget=forms.MultipleHiddenInput
+    )
     apology = django_filters.MultipleChoiceFilter(
-        choices=[(q.slug, q.label) for q in ApologyQuality], label=_("Apology"), method="filter_apology"
+        choices=[(q.slug, q.label) for q in ApologyQuality],
+        label=_("Apology"),
+        method="filter_apology",
+        widget=forms.CheckboxSelectMultiple,
     )
     year_from = IntegerFilter(
-        field_name="occurred_on__year", lookup_expr="gte", label=_("From year"), min_value=1900, max_value=2100
+        field_name="occurred_on__year",
+        lookup_expr="gte",
+        label=_("From year"),
+        min_value=1900,
+        max_value=2100,
+        widget=forms.NumberInput(attrs=NUMERIC),
     )
     year_to = IntegerFilter(
-        field_name="occurred_on__year", lookup_expr="lte", label=_("To year"), min_value=1900, max_value=2100
+        field_name="occurred_on__year",
+        lookup_expr="lte",
+        label=_("To year"),
+        min_value=1900,
+        max_value=2100,
+        widget=forms.NumberInput(attrs=NUMERIC),
     )
     country = django_filters.CharFilter(
-        label=_("Country"),
+        label=_("Country (code)"),
         method="filter_country",
         max_length=2,
         min_length=2,
         validators=[RegexValidator(r"^[A-Za-z]{2}$", _("Use a two-letter country code, e.g. FR."))],
+        widget=forms.TextInput(attrs={"size": 3, "autocomplete": "off"}),
     )
     min_cost = IntegerFilter(
         field_name="headline_cost_eur",
@@ -94,26 +173,18 @@ class IncidentFilterSet(django_filters.FilterSet):
         label=_("Bad buzz of at least (≈ EUR)"),
         min_value=0,
         max_value=10**15,
+        widget=forms.NumberInput(attrs=NUMERIC),
     )
     updated_within = IntegerFilter(
-        label=_("Updated within (days)"), method="filter_updated_within", min_value=1, max_value=36500
+        label=_("Updated within (days)"),
+        method="filter_updated_within",
+        min_value=1,
+        max_value=36500,
+        widget=forms.HiddenInput,
     )
-    sort = CaseSortFilter()
 
-    # Parameters that narrow the list (everything but the sort); facets and chips read these.
-    FILTER_PARAMS = (
-        "q",
-        "company",
-        "sector",
-        "harm",
-        "lesson",
-        "apology",
-        "year_from",
-        "year_to",
-        "country",
-        "min_cost",
-        "updated_within",
-    )
+    # Fields that read together share a fieldset: its legend, and each field's shorter label within it.
+    fieldsets = ((_("When it happened"), {"year_from": _("From"), "year_to": _("to")}),)
 
     class Meta:
         model = Incident
@@ -122,7 +193,13 @@ class IncidentFilterSet(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         if queryset is None:
             queryset = Incident.objects.published()
-        super().__init__(data, queryset, request=request, prefix=prefix)
+        super().__init__(as_query(data), queryset, request=request, prefix=prefix)
+
+    @classproperty
+    def filter_params(cls):
+        """The parameters that narrow the list: every filter but the sort. Chips, facets, hidden fields, the
+        insights and the cache keys read these."""
+        return tuple(name for name, f in cls.base_filters.items() if not isinstance(f, django_filters.OrderingFilter))
 
     # Filters -----------------------------------------------------------------------------------------
 
@@ -201,24 +278,74 @@ class IncidentFilterSet(django_filters.FilterSet):
         return type(self)(data, self.queryset).qs.order_by()
 
     def facets(self):
-        """Counts beside each sector, harm and apology option, each respecting the other active filters.
+        """The options of the sector, harm and apology filters, each with the number of cases it would match
+        given the other active filters (so that a reader can add a second sector).
 
-        One aggregated query per facet.
+        One aggregated query per facet, and one per list of catalogue options.
         """
-        sector_counts = dict(
-            self.queryset_without("sector").values_list("company__sector").annotate(n=Count("id")).order_by()
-        )
         through = Incident.harm_types.through
-        harm_counts = dict(
-            through.objects.filter(incident__in=self.queryset_without("harm").values("pk"))
-            .values_list("harmtype")
-            .annotate(n=Count("incident"))
-            .order_by()
-        )
-        apology_counts = dict(
-            self.queryset_without("apology").values_list("apology_quality").annotate(n=Count("id")).order_by()
-        )
-        return {"sector": sector_counts, "harm": harm_counts, "apology": apology_counts}
+        harms = through.objects.filter(incident__in=self.queryset_without("harm").values("pk"))
+        levels = self.queryset_without("apology").values_list("apology_quality").annotate(n=Count("id")).order_by()
+        counts = {
+            "sector": self.queryset_without("sector").values_list("company__sector").annotate(n=Count("id")),
+            "harm": harms.values_list("harmtype").annotate(n=Count("incident")),
+            "apology": [(ApologyQuality(level).slug, n) for level, n in levels],
+        }
+        return {name: self.options(name, dict(rows)) for name, rows in counts.items()}
+
+    # The form as a page shows it ---------------------------------------------------------------------
+
+    def chosen(self, name):
+        """The values a field shows as chosen: those the reader sent, or for the sort the one applied."""
+        return [self.sort_key] if name == "sort" else self.data.getlist(name)
+
+    def options(self, name, counts=None):
+        """A choice field's options as the form lists them: value and label, and given `counts` (keyed by
+        primary key for catalogue data, by value otherwise) the number of cases each would match."""
+        options = []
+        for value, label in self.form.fields[name].choices:  # catalogue data: one query
+            if value == "":
+                continue
+            key = value.instance.pk if isinstance(value, ModelChoiceIteratorValue) else value
+            count = None if counts is None else counts.get(key, 0)
+            options.append({"value": str(value), "label": label, "count": count})
+        if name == "sort" and not self.search_text:  # relevance is offered with a search only
+            options = [option for option in options if option["value"] != RELEVANCE]
+        return options
+
+    def form_layout(self, shown=None, facets=None):
+        """The filter form as a page shows it (templates/includes/_filter_form.html).
+
+        `shown` names the fields the page shows, by default all of them; a field whose widget is hidden is
+        never shown. The other filters the reader sent travel along as hidden inputs. `facets` (from
+        `facets()`) give checkbox options their counts, and an option of catalogue data that would match no
+        case is then left out unless chosen; without facets, a choice field lists all its choices.
+        """
+        facets = facets or {}
+        fieldset_of = {name: (legend, label) for legend, labels in self.fieldsets for name, label in labels.items()}
+        visible = [bound for bound in self.form.visible_fields() if shown is None or bound.name in shown]
+        controls, fieldsets = [], {}
+        for bound in visible:  # in the order the filters are declared
+            if bound.name in fieldset_of:
+                legend, label = fieldset_of[bound.name]
+                if legend not in fieldsets:
+                    fieldsets[legend] = Control("fieldset", legend)
+                    controls.append(fieldsets[legend])
+                fieldsets[legend].members.append(Control.of(bound, label))
+                continue
+            control = Control.of(bound, bound.label)
+            if isinstance(bound.field, forms.ChoiceField):
+                chosen = self.chosen(bound.name)
+                listed = facets[bound.name] if bound.name in facets else self.options(bound.name)
+                control.options = [{**option, "chosen": option["value"] in chosen} for option in listed]
+                if isinstance(bound.field, forms.ModelChoiceField):
+                    control.options = [o for o in control.options if o["count"] != 0 or o["chosen"]]
+            controls.append(control)
+        names = {bound.name for bound in visible}
+        hidden = [
+            (name, value) for name in self.filter_params if name not in names for value in self.data.getlist(name)
+        ]
+        return FormLayout(controls, hidden)
 
 
 def active_filter_chips(filterset):
@@ -228,23 +355,19 @@ def active_filter_chips(filterset):
     filterset.is_valid()
     cleaned = filterset.form.cleaned_data
     chips = []
-    for param in IncidentFilterSet.FILTER_PARAMS:
+    for param in filterset.filter_params:
         raw_values = [v for v in filterset.data.getlist(param) if v != ""]
         if not raw_values or param in filterset.form.errors:
             continue
-        label = filterset.filters[param].label
-        value = cleaned.get(param)
+        field = filterset.form.fields[param]
+        if isinstance(field, forms.ModelChoiceField):
+            # Seeded sector, harm and lesson names are in the catalogue (the `translated` filter).
+            names = {str(field.prepare_value(item)): gettext(str(item)) for item in cleaned.get(param) or []}
+        else:
+            names = {str(value): label for value, label in getattr(field, "choices", ())}
         for raw in raw_values:
             remaining = filterset.data.copy()
             remaining.setlist(param, [v for v in raw_values if v != raw])
             remaining.pop("page", None)
-            display = raw
-            if hasattr(value, "__iter__") and not isinstance(value, str):
-                for item in value:
-                    if getattr(item, "slug", None) == raw:
-                        # Seeded sector, harm and lesson names are in the catalogue (the `translated` filter).
-                        display = gettext(str(item))
-                if param == "apology" and raw in APOLOGY_BY_SLUG:
-                    display = APOLOGY_BY_SLUG[raw].label
-            chips.append({"label": label, "value": display, "query": remaining.urlencode()})
+            chips.append({"label": field.label, "value": names.get(raw, raw), "query": remaining.urlencode()})
     return chips

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from incidents import charts, stats
 from incidents.filters import IncidentFilterSet, active_filter_chips
-from incidents.models import ApologyQuality, Channel, Sector, approximate_date_text
+from incidents.models import ApologyQuality, Channel, approximate_date_text
 from incidents.text import describe_delay, format_money
 
 # The chart shows this many sectors; the others are grouped as "Other sectors" (the CSV has them all).
@@ -412,14 +412,19 @@ def insights_charts(data):
 # Views ----------------------------------------------------------------------------------------------
 
 
+# The filter form shows these fields; the other filters a reader sent travel along as hidden inputs.
+SHOWN_FILTERS = ("sector", "year_from", "year_to")
+
+
 def filterset_for(request):
     return IncidentFilterSet(request.GET)
 
 
 def filter_querystring(filterset):
+    """The filters of the request (no sort, no page): the figures' CSV links and the link to the catalogue."""
     query = filterset.data.copy()
     for name in list(query):
-        if name not in IncidentFilterSet.FILTER_PARAMS:
+        if name not in filterset.filter_params:
             del query[name]
     return query.urlencode()
 
@@ -430,7 +435,7 @@ def insights(request):
     data = stats.insights_for(filterset)
     querystring = filter_querystring(filterset)
     context = {
-        "filterset": filterset,
+        "filter_form": filterset.form_layout(shown=SHOWN_FILTERS),
         "chips": active_filter_chips(filterset),
         "form_errors": filterset.form.errors,
         "querystring": querystring,
@@ -440,8 +445,6 @@ def insights(request):
         "sections": SECTIONS,
         "csv_links": {name.replace("-", "_"): csv_url(name, querystring) for name in CSV_BUILDERS},
         "undated": data["summary"]["cases"] - data["summary"]["dated"],
-        "sectors": Sector.objects.all(),
-        "selected_sectors": filterset.data.getlist("sector"),
         "rules": {
             "min_cases": stats.RANKING_MIN_CASES,
             "ranking_length": stats.RANKING_LENGTH,

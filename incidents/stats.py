@@ -446,7 +446,7 @@ def record(queryset, scopes):
 
 def insights_for(filterset):
     """/insights/ for the catalogue's filters (an IncidentFilterSet over published cases), cached."""
-    query = filter_query(filterset.data, filterset.FILTER_PARAMS)
+    query = filter_query(filterset.data, filterset.filter_params)
     return cached("insights", query, lambda: catalogue_insights(filterset.qs.order_by()))
 
 

@@ -19,7 +19,7 @@ from django_filters.views import FilterView
 from incidents import seo, stats
 from incidents.caching.generation import cached, filter_query
 from incidents.caching.lists import CataloguePaginator, cached_facets, case_cards
-from incidents.filters import SORTS, IncidentFilterSet, active_filter_chips
+from incidents.filters import IncidentFilterSet, active_filter_chips
 from incidents.models import (
     APOLOGY_DEFINITIONS,
     ApologyQuality,
@@ -86,7 +86,7 @@ class IncidentListView(FilterView):
 
     def paginate_queryset(self, queryset, page_size):
         # The queryset follows from the filters and the sort alone: they name it in the cache.
-        key = "list:" + filter_query(self.filterset.data, (*IncidentFilterSet.FILTER_PARAMS, "sort"))
+        key = "list:" + filter_query(self.filterset.data, self.filterset.filters)
         page = paginate(self.request, queryset, page_size, key=key)
         return page.paginator, page, page, page.has_other_pages()
 
@@ -97,37 +97,12 @@ class IncidentListView(FilterView):
         context.update(
             cards=case_cards(context["page_obj"], snippets=filterset.search_text),
             chips=active_filter_chips(filterset),
-            sort_key=filterset.sort_key,
-            sorts=[(key, label) for key, (label, _ordering) in SORTS.items()],
-            sector_options=facet_options(facets["sector_options"], facets["sector"], filterset.data.getlist("sector")),
-            harm_options=facet_options(facets["harm_options"], facets["harm"], filterset.data.getlist("harm")),
-            apology_options=[
-                {
-                    "value": quality.slug,
-                    "label": quality.label,
-                    "count": facets["apology"].get(quality.value, 0),
-                    "checked": quality.slug in filterset.data.getlist("apology"),
-                }
-                for quality in ApologyQuality
-            ],
+            facets=facets,
+            filter_form=filterset.form_layout(facets=facets),  # filters without a visible field travel hidden
             form_errors=filterset.form.errors,
-            # Filters the form has no visible field for travel along as hidden fields.
-            hidden_filters=[
-                (name, value)
-                for name in ("company", "lesson", "updated_within")
-                for value in filterset.data.getlist(name)
-            ],
             search_text=filterset.search_text,
         )
         return context
-
-
-def facet_options(options, counts, selected):
-    """`options` are (pk, slug, name), in the models' order."""
-    return [
-        {"value": slug, "label": name, "count": counts.get(pk, 0), "checked": slug in selected}
-        for pk, slug, name in options
-    ]
 
 
 def case_prefetches():

@@ -33,7 +33,7 @@ FUZZ = settings(
 
 # Parameter names the site reads somewhere (every catalogue filter), and a few it never heard of.
 PARAMS = [
-    *IncidentFilterSet.FILTER_PARAMS,
+    *IncidentFilterSet.filter_params,
     "sort",
     "page",
     "page_size",

@@ -123,16 +123,25 @@ def query_parameter(schema, description):
 
 PAGE = {"type": "integer", "minimum": 1}
 
-CaseQuery = create_model(
-    "CaseQuery",
-    __base__=BaseModel,
-    **{
-        name: (query_parameter(form_field_schema(field), field.help_text or field.label), None)
-        for name, field in IncidentFilterSet().form.fields.items()  # an unbound form: no query
-    },
-    page=(query_parameter(PAGE, "Page number, from 1."), None),
-    page_size=(query_parameter({**PAGE, "maximum": MAX_PAGE_SIZE}, f"Cases per page (at most {MAX_PAGE_SIZE})."), None),
-)
+
+def case_query(filterset_class):
+    """The list's query parameters: every filter of the FilterSet, described from its form field, then the page."""
+    return create_model(
+        "CaseQuery",
+        __base__=BaseModel,
+        **{
+            name: (query_parameter(form_field_schema(field), field.help_text or field.label), None)
+            for name, field in filterset_class().form.fields.items()  # an unbound form: no query
+        },
+        page=(query_parameter(PAGE, "Page number, from 1."), None),
+        page_size=(
+            query_parameter({**PAGE, "maximum": MAX_PAGE_SIZE}, f"Cases per page (at most {MAX_PAGE_SIZE})."),
+            None,
+        ),
+    )
+
+
+CaseQuery = case_query(IncidentFilterSet)
 
 
 # Operations ------------------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 
 from incidents.caching.generation import ENTRY_FORMAT, cached, catalogue_generation, filter_query
-from incidents.models import HarmType, Sector
 from incidents.search import attach_snippets
 
 
@@ -108,14 +107,7 @@ def case_cards(page, snippets=None):
 
 
 def cached_facets(filterset):
-    """The list's facet counts, with the options they count, computed once per set of filters and catalogue
-    generation (page and sort do not change them)."""
-
-    def compute():
-        facets = filterset.facets()
-        facets["sector_options"] = list(Sector.objects.values_list("pk", "slug", "name"))
-        facets["harm_options"] = list(HarmType.objects.values_list("pk", "slug", "name"))
-        return facets
-
-    query = filter_query(filterset.data, filterset.FILTER_PARAMS)
-    return cached("facets", query, compute, timeout=settings.PAGE_CACHE_SECONDS)
+    """The list's facets (`IncidentFilterSet.facets()`: each faceted filter's options and their counts), computed
+    once per set of filters and catalogue generation (page and sort do not change them)."""
+    query = filter_query(filterset.data, filterset.filter_params)
+    return cached("facets", query, filterset.facets, timeout=settings.PAGE_CACHE_SECONDS)
