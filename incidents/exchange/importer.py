@@ -84,8 +84,11 @@ def read_json(text_file, chunk_size=1 << 16):
                 buffer = buffer[1:]
                 continue
         if in_list and buffer.startswith("]"):
-            if (buffer[1:] + text_file.read(chunk_size)).strip():
-                raise ImportFormatError(_("Line %(line)s: text after the end of the list.") % {"line": line})
+            rest = buffer[1:]
+            while rest:
+                if rest.strip():
+                    raise ImportFormatError(_("Line %(line)s: text after the end of the list.") % {"line": line})
+                rest = text_file.read(chunk_size)
             return
         try:
             value, end = decoder.raw_decode(buffer)
@@ -190,7 +193,7 @@ def _find_company(raw, create_companies):
     name = _text(raw.get("company")).strip()
     company = (Company.objects.filter(slug=slug).first() if slug else None) or find_company(name)
     if company is not None:
-        return company, False
+        return company
     if not (slug or name):
         raise RowError([_("company: missing.")])
     if not create_companies:
@@ -216,10 +219,10 @@ def _find_company(raw, create_companies):
     except ValidationError as error:
         raise RowError([f"company: {message}" for message in error.messages]) from error
     company.save()
-    return company, True
+    return company
 
 
-def _build_rows(kind, items, case):
+def _build_rows(kind, items):
     """Validated, unsaved rows (and for costs, the index of their source) from a list of dicts."""
     model, allowed = ROW_MODELS[kind], ROW_FIELDS[kind]
     built, errors = [], []
@@ -238,10 +241,10 @@ def _build_rows(kind, items, case):
                 values[key] = (
                     None if model_field.null else ("" if not model_field.has_default() else model_field.default)
                 )
-            elif isinstance(value, Decimal | float | int) and not isinstance(value, bool):
-                values[key] = str(value)
-        row = model(incident=case, position=index, **values)
-        source_index = item.get("source") if kind == "costs" else None
+            elif not isinstance(value, str | bool):
+                values[key] = str(value)  # a number, or a list or object where one value belongs
+        row = model(position=index, **values)
+        source_index = item.get("source")  # only costs have this key
         # Values are converted (dates, decimals) and checked as the admin's inline forms would.
         field_errors = []
         for name in values:
@@ -252,7 +255,7 @@ def _build_rows(kind, items, case):
                 field_errors.extend(f"{kind}[{index}].{name}: {message}" for message in error.messages)
         if not field_errors:
             try:
-                row.full_clean(exclude=["incident", "source"])
+                row.full_clean(exclude=["incident"])
             except ValidationError as error:
                 for name, messages in error.message_dict.items():
                     where = f"{kind}[{index}]" if name == NON_FIELD_ERRORS else f"{kind}[{index}].{name}"
@@ -416,7 +419,7 @@ class CaseImporter:
             if name in present:
                 text = _text(raw[name]).strip()
                 try:
-                    value = parse_date(text) if text else None
+                    value = parse_date(text)
                 except ValueError:
                     value = None
                 if text and value is None:
@@ -476,7 +479,7 @@ class CaseImporter:
         if unknown:
             raise RowError([_("unknown columns %(names)s.") % {"names": ", ".join(unknown)}])
         case_id = _reference_id(raw)
-        company, _created_company = _find_company(raw, self.create_companies)
+        company = _find_company(raw, self.create_companies)
         case = self._find_case(raw, case_id, company)
         adding = case._state.adding
         before = {f.attname: getattr(case, f.attname) for f in Incident._meta.concrete_fields} if not adding else {}
@@ -488,7 +491,7 @@ class CaseImporter:
         for kind in ("sources", "timeline", "costs"):
             if kind in raw:
                 try:
-                    lists[kind] = _build_rows(kind, _parse_list(kind, raw[kind]), case)
+                    lists[kind] = _build_rows(kind, _parse_list(kind, raw[kind]))
                 except RowError as error:
                     errors.extend(error.messages)
         if case.status == Status.PUBLISHED and not case.published_at:
@@ -513,7 +516,7 @@ class CaseImporter:
         fields_changed = adding or any(
             before[f.attname] != getattr(case, f.attname)
             for f in Incident._meta.concrete_fields
-            if f.editable and f.name not in ("updated_at", "created_at")
+            if f.editable  # not created_at, updated_at and what save() computes
         )
         current_sources = [] if adding else list(case.sources.order_by("position", "published_on", "id"))
         source_ids = [source.pk for source in current_sources]
