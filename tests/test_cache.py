@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.management import call_command
 from django.db import connection
 from django.http import QueryDict
@@ -49,13 +49,61 @@ def test_generation_changes_on_every_catalogue_change():
 
 
 def test_generation_survives_a_flushed_cache(monkeypatch):
-    monkeypatch.setattr(generation.time, "time_ns", lambda: 1_000_000)
-    assert catalogue_generation() == 1000
+    monkeypatch.setattr(generation.time, "time_ns", lambda: 1_234_567_890)
+    assert catalogue_generation() == 1_234_567  # microseconds, a whole number
     bump_generation()
-    assert catalogue_generation() == 1001
+    assert catalogue_generation() == 1_234_568
     cache.clear()
-    monkeypatch.setattr(generation.time, "time_ns", lambda: 5_000_000)
-    assert catalogue_generation() == 5000  # restarts from the clock, never at an old number
+    monkeypatch.setattr(generation.time, "time_ns", lambda: 5_000_000_000)
+    assert catalogue_generation() == 5_000_000  # restarts from the clock, never at an old number
+
+
+def test_reading_a_stored_generation_is_one_cache_read_and_no_write(monkeypatch):
+    stored = catalogue_generation()  # first use: stored from the clock
+    backend = caches["default"]
+    calls = []
+
+    def spy(name):
+        original = getattr(backend, name)
+        return lambda *args, **kwargs: calls.append(name) or original(*args, **kwargs)
+
+    for name in ("get", "add", "set", "incr"):
+        monkeypatch.setattr(backend, name, spy(name))
+    assert catalogue_generation() == stored
+    assert calls == ["get"]  # each read is a round trip to Redis
+
+
+def test_what_cached_keeps_expires_after_an_hour_and_the_generation_never(monkeypatch, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "clock"}}
+    cache.clear()
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])  # the clock local memory reads expiry dates from
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    first_generation = catalogue_generation()
+    assert generation.cached("probe", "", compute) == 1
+    now[0] += 59 * 60
+    assert generation.cached("probe", "", compute) == 1  # still kept after 59 minutes
+    now[0] += 2 * 60
+    assert generation.cached("probe", "", compute) == 2  # gone after an hour: computed again
+    now[0] += 366 * 24 * 3600
+    assert catalogue_generation() == first_generation  # a year later, the generation is still there
+
+
+def test_a_generation_read_along_with_a_page_is_remembered_within_that_request_only():
+    cache.set(generation.GENERATION_KEY, 70)
+    generation.remember_generation(42)  # outside a request: nothing to remember it for
+    assert catalogue_generation() == 70
+    with generation.generation_read_once():
+        generation.remember_generation(42)
+        assert catalogue_generation() == 42  # not read again from the cache
+        generation.remember_generation(None)  # the page cache found no generation: keep the one known
+        assert catalogue_generation() == 42
+    assert catalogue_generation() == 70
 
 
 def test_reader_tips_and_history_rows_leave_the_generation_alone():

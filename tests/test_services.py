@@ -28,6 +28,12 @@ def test_nothing_is_found_for_an_empty_or_unknown_name(facebook, name):
     assert find_company(name) is None
 
 
+@pytest.mark.parametrize("name", ["", "  ", None])
+def test_an_empty_name_is_not_looked_up(facebook, name, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert find_company(name) is None
+
+
 def test_a_companys_own_name_wins_over_another_companys_alias(facebook):
     meta = factories.company(name="Meta")
     assert find_company("meta") == meta
@@ -53,6 +59,15 @@ def test_a_case_that_is_not_merged_stands_for_itself():
     assert follow_merges(case) == case
     draft = factories.draft()
     assert follow_merges(draft) == draft
+
+
+def test_a_case_set_back_from_merged_outside_the_admin_stands_for_itself():
+    """Only the admin clears `merged_into` when the status changes; the status is what counts."""
+    survivor = factories.incident(title="The survivor")
+    case = factories.incident(status=Status.MERGED, merged_into=survivor)
+    case.status = Status.PUBLISHED
+    case.save()
+    assert follow_merges(Incident.objects.get(pk=case.pk)) == case
 
 
 def test_a_chain_of_merges_is_followed_to_its_end():

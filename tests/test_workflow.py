@@ -35,6 +35,7 @@ def test_the_two_groups_have_the_permissions_of_their_role():
     ("role", "current", "allowed"),
     [
         ("editor", None, [D, R]),
+        ("editor", "", [D, R]),  # a case being created, before its status is set
         ("editor", D, [D, R]),
         ("editor", R, [D, R]),
         ("editor", P, [P]),
@@ -98,6 +99,22 @@ def test_an_editor_cannot_publish_even_a_complete_case():
     assert Incident.objects.get(pk=case.pk).status == Status.DRAFT
 
 
+def test_an_editor_publishing_a_case_in_review_is_told_its_actual_status():
+    case = factories.incident(status=Status.REVIEW)
+    with pytest.raises(workflow.WorkflowError) as refusal:
+        workflow.publish(case, factories.editor())
+    assert str(refusal.value) == "You may not change a case from “In review” to “Published”."
+    assert Incident.objects.get(pk=case.pk).status == Status.REVIEW
+
+
+def test_an_editor_cannot_unpublish_a_case():
+    case = factories.incident()
+    with pytest.raises(workflow.WorkflowError) as refusal:
+        workflow.unpublish(case, factories.editor())
+    assert str(refusal.value) == "You may not change a case from “Published” to “Draft”."
+    assert Incident.objects.get(pk=case.pk).status == Status.PUBLISHED
+
+
 def test_only_a_published_case_is_unpublished():
     chief = factories.chief_editor()
     draft = factories.draft()
@@ -106,7 +123,7 @@ def test_only_a_published_case_is_unpublished():
     case = factories.incident()
     workflow.unpublish(case, chief)
     assert Incident.objects.get(pk=case.pk).status == Status.DRAFT
-    assert latest_record(case).history_change_reason == "Unpublished"
+    assert (latest_record(case).history_user, latest_record(case).history_change_reason) == (chief, "Unpublished")
 
 
 def test_only_a_draft_is_submitted_for_review_and_an_editor_may_do_it():
@@ -118,25 +135,29 @@ def test_only_a_draft_is_submitted_for_review_and_an_editor_may_do_it():
         editor,
         "Submitted for review",
     )
-    with pytest.raises(workflow.WorkflowError, match="Only a draft can be submitted for review"):
+    with pytest.raises(workflow.WorkflowError) as refusal:
         workflow.submit_for_review(case, editor)
+    assert str(refusal.value) == f"Only a draft can be submitted for review (SC-{case.pk:04d} is not)."
 
 
 @pytest.mark.parametrize("reason", ["", "   \n "])
 def test_retracting_needs_a_reason(reason):
     case = factories.incident()
-    with pytest.raises(workflow.WorkflowError, match="Say why the case is retracted"):
+    with pytest.raises(workflow.WorkflowError, match=r"^Say why the case is retracted: readers will see it\.$"):
         workflow.retract(case, factories.chief_editor(), reason)
     assert Incident.objects.get(pk=case.pk).status == Status.PUBLISHED
 
 
 def test_retracting_keeps_the_reason_and_the_moment():
+    chief = factories.chief_editor()
     case = factories.incident()
-    workflow.retract(case, factories.chief_editor(), "  The company was misidentified.\n")
+    workflow.retract(case, chief, "  The company was misidentified.\n")
     case.refresh_from_db()
     assert (case.status, case.retraction_reason) == (Status.RETRACTED, "The company was misidentified.")
     assert case.retracted_at is not None
-    with pytest.raises(workflow.WorkflowError, match="Only a published case can be retracted."):
+    record = latest_record(case)
+    assert (record.status, record.history_user, record.history_change_reason) == (X, chief, "Retracted")
+    with pytest.raises(workflow.WorkflowError, match=r"^Only a published case can be retracted\.$"):
         workflow.retract(factories.draft(), factories.chief_editor(), "A reason.")
 
 
