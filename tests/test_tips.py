@@ -110,6 +110,86 @@ def test_robots_count_towards_the_rate_limit(client, settings):
     assert client.post(URL, good_post(), REMOTE_ADDR="198.51.100.9").status_code == 429
 
 
+class Clock:
+    """The time the cache reads: a tip's count lasts an hour, and a test cannot wait one."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def time(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(settings, monkeypatch):
+    from django.core.cache import cache
+    from django.core.cache.backends import base, locmem
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tips"}}
+    clock = Clock(1_800_000_000.0)
+    monkeypatch.setattr(base, "time", clock)
+    monkeypatch.setattr(locmem, "time", clock)
+    cache.clear()
+    yield clock
+    cache.clear()
+
+
+def send(client, address="198.51.100.20"):
+    return client.post(URL, good_post(), REMOTE_ADDR=address).status_code
+
+
+def test_the_rate_limit_lasts_one_hour_from_the_first_tip(client, settings, clock):
+    settings.TIPS_PER_HOUR = 1
+    start = clock.now
+    assert send(client) == 302
+    clock.now = start + 3599
+    assert send(client) == 429
+    clock.now = start + 3600
+    assert send(client) == 302
+    assert Tip.objects.count() == 2
+
+
+def test_a_count_that_expires_while_a_tip_is_counted_starts_again_at_one(client, settings, clock, monkeypatch):
+    from django.core.cache import caches
+
+    settings.TIPS_PER_HOUR = 2
+    start = clock.now
+    assert send(client) == 302  # counted 1 until start + 3600
+    clock.now = start + 3599
+    backend = caches["default"]
+    real_incr = backend.incr
+    raced = []
+
+    def incr_after_the_hour(key, *args, **kwargs):
+        if not raced:
+            raced.append(key)
+            clock.now = start + 3600  # the count expires between add() and incr()
+        return real_incr(key, *args, **kwargs)
+
+    monkeypatch.setattr(backend, "incr", incr_after_the_hour)
+    assert send(client) == 302  # counted 1 again, until start + 7200
+    assert len(raced) == 1
+    assert send(client) == 302
+    assert send(client) == 429
+    clock.now = start + 7199
+    assert send(client) == 429
+    clock.now = start + 7200
+    assert send(client) == 302
+
+
+def test_a_limit_of_one_tip_lets_the_first_one_through(client, settings):
+    settings.TIPS_PER_HOUR = 1
+    assert send(client) == 302
+    assert send(client) == 429
+
+
+def test_the_client_hash_is_stable_for_an_address_and_a_secret_key(client, settings):
+    """Editors compare these hashes across tips: the same address must give the same hash, release after release."""
+    settings.SECRET_KEY = "a-key-for-this-test-only"
+    client.post(URL, good_post(), REMOTE_ADDR="203.0.113.7")
+    assert Tip.objects.get().client_hash == "62795399acb659944fa141b31a4124d5eac16168035da5d695ba09d88db582dd"
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
