@@ -1,11 +1,15 @@
 """History that loses nothing (incidents/versions.py): who changed what, comparing versions, restoring one, undeleting a
 draft."""
 
-import pytest
-from django.urls import reverse
+import datetime
 
-from incidents import versions
-from incidents.models import Incident, Source, Status
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents import versions, workflow
+from incidents.models import Incident, IncidentImage, Source, Status
 from tests import factories
 from tests.test_admin import admin_form_data, changelist_action
 
@@ -266,3 +270,449 @@ def test_rows_written_without_history_are_in_every_version_and_survive_a_restore
     case.refresh_from_db()
     assert case.title == "Loaded from a fixture"
     assert [s.title for s in case.sources.all()] == ["Fixture source"]
+
+
+# Comparing, piece by piece ------------------------------------------------------------------------------------
+
+
+def test_text_diff_lists_kept_removed_and_added_lines_in_order():
+    assert versions.text_diff("One\nTwo\nThree", "One\n2\nThree\nFour") == [
+        ("same", "One"),
+        ("removed", "Two"),
+        ("added", "2"),
+        ("same", "Three"),
+        ("added", "Four"),
+    ]
+    assert versions.text_diff(None, "New text") == [("added", "New text")]
+    assert versions.text_diff("Old text", None) == [("removed", "Old text")]
+    assert versions.text_diff("", "") == []
+
+
+def test_text_diff_of_a_long_text_of_repeated_lines_shows_only_the_new_line():
+    """Repeated lines (blank ones, a table's rules) are matched too, however often they occur."""
+    old = "\n".join(["Refused."] * 200)
+    lines = versions.text_diff(old, "A new first line.\n" + old)
+    assert lines == [("added", "A new first line.")] + [("same", "Refused.")] * 200
+
+
+def field(name):
+    return Incident._meta.get_field(name)
+
+
+def test_values_are_displayed_as_an_editor_reads_them():
+    company = factories.company(name="Rail Company")
+    assert versions._display(field("title"), "A title") == "A title"
+    assert versions._display(field("customers_affected"), 1200) == "1200"
+    assert versions._display(field("customers_affected"), 0) == "0"
+    assert versions._display(field("title"), "") == "—"
+    assert versions._display(field("customers_affected"), None) == "—"
+    assert versions._display(field("apology_quality"), 3) == "Formal"
+    assert versions._display(field("apology_quality"), 0) == "Refused"
+    assert versions._display(field("language"), "xx") == "xx"  # a choice since removed shows as stored
+    assert versions._display(field("company"), company.pk) == "Rail Company"
+    assert versions._display(field("company"), 987654) == "#987654 (deleted)"
+    assert versions._display(field("occurred_on"), datetime.date(2024, 3, 5)) == "March 5, 2024"
+    moment = datetime.datetime(2024, 3, 5, 14, 30, tzinfo=datetime.UTC)
+    assert versions._display(field("published_at"), moment) == "March 5, 2024, 3:30 p.m."  # in Paris time
+
+
+def test_row_history_lists_every_kind_of_row_newest_first_with_who_did_it(django_assert_num_queries):
+    editor = factories.editor(username="paul")
+    case = factories.draft(sources=0)
+    source = factories.source(incident=case, publisher="The Paper", title="A very long title " * 9)
+    factories.event(case, date=datetime.date(2021, 5, 2), description="The refusal")
+    for title in ("Second title", "Third title"):
+        source.title = title
+        source._history_user = editor
+        source.save()
+    with django_assert_num_queries(5):  # one per kind of row, their editors with them
+        entries = [
+            (str(e["label"]), e["text"], e["record"].history_type, e["record"].history_user)
+            for e in versions.row_history(case)
+        ]
+    assert entries == [
+        ("Sources", "The Paper: Third title", "~", editor),
+        ("Sources", "The Paper: Second title", "~", editor),
+        ("Timeline", "May 2, 2021: The refusal", "+", None),
+        ("Sources", "The Paper: " + "A very long title " * 6 + "…", "+", None),  # cut at 120 characters
+    ]
+    assert [e["text"] for e in versions.row_history(case, limit=2)] == [
+        "The Paper: Third title",
+        "The Paper: Second title",
+    ]
+
+
+def test_deleted_cases_lists_each_case_still_deleted_once_newest_first(django_assert_num_queries):
+    chief = factories.chief_editor(username="chief")
+    first, second, back = (factories.draft(title=title) for title in ("Deleted twice", "Deleted once", "Restored"))
+    first_pk, back_pk = first.pk, back.pk
+    workflow.delete_case(first, chief)
+    workflow.delete_case(back, chief)
+    versions.restore_deleted(Incident.history.get(id=back_pk, history_type="-"), chief)
+    workflow.delete_case(second, chief)
+    again = versions.restore_deleted(Incident.history.get(id=first_pk, history_type="-"), chief)
+    workflow.delete_case(again, chief)
+    with django_assert_num_queries(1):
+        listed = [(record.title, record.history_user.username) for record in versions.deleted_cases()]
+    assert listed == [("Deleted twice", "chief"), ("Deleted once", "chief")]
+
+
+def test_rows_deleted_a_second_or_more_before_their_case_stay_deleted():
+    """Untagged deletions (the shell) count as the case's cascade only within the same second."""
+    case = factories.draft(sources=0)
+    for title in ("Deleted a second before", "Deleted 1.5 seconds before", "Deleted with the case"):
+        factories.source(incident=case, title=title)
+    pk = case.pk
+    for row in case.sources.exclude(title="Deleted with the case"):
+        row.delete()
+    case.delete()
+    deletion = Incident.history.get(id=pk, history_type="-")
+    # As if the sources had been added a minute before and the first two deleted a little before the case.
+    Source.history.filter(incident_id=pk, history_type="+").update(
+        history_date=deletion.history_date - datetime.timedelta(minutes=1)
+    )
+    for title, seconds in (("Deleted a second before", 1), ("Deleted 1.5 seconds before", 1.5)):
+        Source.history.filter(title=title, history_type="-").update(
+            history_date=deletion.history_date - datetime.timedelta(seconds=seconds)
+        )
+    restored = versions.restore_deleted(deletion, factories.editor())
+    assert [s.title for s in restored.sources.all()] == ["Deleted with the case"]
+
+
+def test_a_versions_rows_are_in_the_order_of_the_page_undated_ones_last():
+    case = factories.draft(sources=0)
+    for title, position, published_on in [
+        ("Fourth", 2, datetime.date(2019, 1, 1)),
+        ("Third, undated", 1, None),
+        ("Second", 1, datetime.date(2021, 7, 1)),
+        ("First", 1, datetime.date(2021, 6, 1)),
+        ("Before all", 0, datetime.date(2022, 1, 1)),
+    ]:
+        factories.source(incident=case, title=title, position=position, published_on=published_on)
+    rows = versions.version(case.history.latest()).inlines["sources"]
+    assert [s.title for s in rows] == ["Before all", "First", "Second", "Third, undated", "Fourth"]
+
+
+def test_a_version_stands_until_the_microsecond_before_the_next_record():
+    case = factories.draft(sources=0, title="Version one")
+    first = case.history.latest()
+    just_before = factories.source(incident=case, title="Saved just before the next version")
+    same_moment = factories.source(incident=case, title="Saved with the next version")
+    case.title = "Version two"
+    case.save()
+    second = case.history.latest()
+    Source.history.filter(id=just_before.pk).update(
+        history_date=second.history_date - datetime.timedelta(microseconds=1)
+    )
+    Source.history.filter(id=same_moment.pk).update(history_date=second.history_date)
+    assert [s.title for s in versions.version(first).inlines["sources"]] == ["Saved just before the next version"]
+    assert [s.title for s in versions.version(second).inlines["sources"]] == [
+        "Saved just before the next version",
+        "Saved with the next version",
+    ]
+
+
+def test_compare_lists_each_change_of_fields_themes_and_rows_and_nothing_else():
+    luggage, rude, delays, noise, gone, gone_too = (
+        factories.harm_type(name=name)
+        for name in ("Lost luggage", "Rude staff", "Delays", "Noise", "Deleted since", "Also deleted since")
+    )
+    theme = factories.lesson(title="Listen first")
+    case = factories.draft(sources=0, title="Old title", story="Same line\nOld line", harm_types=[rude, luggage, gone])
+    factories.source(incident=case, title="Kept", publisher="The Paper")
+    removed = factories.source(incident=case, title="Removed", publisher="The Paper")
+    event = factories.event(case, date=datetime.date(2021, 5, 2), description="Before")
+    versions.finish_history_record(case)
+    first = case.history.latest()
+    case.title = "New title"
+    case.story = "Same line\nNew line"
+    case.customers_affected = 1200
+    case.save()
+    case.harm_types.set([noise, delays, gone_too])
+    case.lessons.set([theme])
+    removed.delete()
+    factories.source(incident=case, title="Added", publisher="The Paper")
+    factories.cost(case, 500)  # changes the headline cost too, a derived value never listed
+    event.description = "After"
+    event.save()
+    versions.finish_history_record(case)
+    second = case.history.latest()
+    gone_pk, gone_too_pk = gone.pk, gone_too.pk
+    gone.delete()
+    gone_too.delete()
+
+    changes, row_changes = versions.compare(versions.version(first), versions.version(second))
+    assert [{**change, "label": str(change["label"])} for change in changes] == [
+        {"label": "title", "old": "Old title", "new": "New title", "diff": None},
+        {
+            "label": "story",
+            "old": "Same line\nOld line",
+            "new": "Same line\nNew line",
+            "diff": [("same", "Same line"), ("removed", "Old line"), ("added", "New line")],
+        },
+        {"label": "customers affected", "old": "—", "new": "1200", "diff": None},
+        {
+            "label": "harm",
+            "old": f"{gone_pk}, Lost luggage, Rude staff",
+            "new": f"{gone_too_pk}, Delays, Noise",
+            "diff": None,
+            "m2m": True,
+        },
+        {"label": "lesson themes", "old": "—", "new": "Listen first", "diff": None, "m2m": True},
+    ]
+    assert [{**group, "label": str(group["label"])} for group in row_changes] == [
+        {
+            "label": "Sources",
+            "rows": [
+                {"kind": "added", "text": "The Paper: Added", "fields": []},
+                {"kind": "removed", "text": "The Paper: Removed", "fields": []},
+            ],
+        },
+        {
+            "label": "Timeline",
+            "rows": [
+                {
+                    "kind": "changed",
+                    "text": "May 2, 2021: After",
+                    "fields": [{"label": "what happened", "old": "Before", "new": "After"}],
+                }
+            ],
+        },
+        {"label": "Costs", "rows": [{"kind": "added", "text": "Cost of the bad buzz: €500", "fields": []}]},
+    ]
+    assert versions.compare(versions.version(second), versions.version(second)) == ([], [])
+
+
+def test_two_records_in_the_same_microsecond_are_two_versions():
+    """A coarse clock can give two saves the same date: the record written first ends where the next begins."""
+    case = factories.draft(sources=0, title="Version one")
+    first = case.history.latest()
+    case.title = "Version two"
+    case.save()
+    second = case.history.latest()
+    Incident.history.filter(history_id=second.history_id).update(history_date=first.history_date)
+    factories.source(incident=case, title="Added to version two")
+    version_one = versions.version(first)
+    assert (version_one.record, version_one.date, version_one.fields["title"]) == (
+        first,
+        first.history_date,
+        "Version one",
+    )
+    assert version_one.inlines["sources"] == []
+    assert [s.title for s in versions.version(case.history.get(history_id=second.history_id)).inlines["sources"]] == [
+        "Added to version two"
+    ]
+
+
+# Restoring, refused ----------------------------------------------------------------------------------------
+
+
+def test_restoring_a_version_whose_company_was_deleted_is_refused():
+    gone = factories.company(name="Gone since")
+    case = factories.draft(company=gone, title="First title")
+    early = case.history.latest()
+    case.company = factories.company(name="Kept")
+    case.title = "Second title"
+    case.save()
+    gone.delete()
+    with pytest.raises(versions.RestoreError) as refusal:
+        versions.restore_version(early, factories.editor())
+    assert str(refusal.value) == "The company of that version was deleted; restore or recreate it first."
+    assert Incident.objects.get(pk=case.pk).title == "Second title"
+
+
+def test_an_incomplete_version_is_restored_onto_a_draft_not_onto_a_published_case(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    chief = factories.chief_editor()
+    case = factories.draft(sources=0, summary=" ", lesson="")
+    image = IncidentImage(incident=case, alt_text="")
+    image.image.save("queue.png", ContentFile(b"not read here"), save=False)
+    image.save()
+    early = case.history.latest()
+    case.summary, case.lesson = "A summary.", "A lesson."
+    case.save()
+    image.alt_text = "A queue at the counter"
+    image.save()
+    factories.source(incident=case)
+    workflow.publish(case, chief)
+
+    with pytest.raises(versions.RestoreError) as refusal:
+        versions.restore_version(early, chief)
+    assert str(refusal.value) == (
+        "This case is published and that version lacks a summary, the lesson, at least one source, "
+        "alt text for every image. Unpublish it first, or edit it."
+    )
+    assert Incident.objects.get(pk=case.pk).summary == "A summary."
+
+    workflow.unpublish(case, chief)
+    restored = versions.restore_version(early, chief)
+    assert (restored.summary, restored.lesson, restored.status) == (" ", "", Status.DRAFT)
+    assert [i.alt_text for i in restored.images.all()] == [""]
+    assert restored.sources.count() == 0
+
+
+def test_records_are_read_in_the_order_of_their_dates_not_of_their_numbers():
+    """Two editors' saves can be numbered in the other order than they are dated (a transaction that began first
+    commits last): a version is what stood at its date."""
+    case = factories.draft(sources=0, title="One")
+    source = factories.source(incident=case, title="First title")
+    case.title = "Two"
+    case.save()
+    source.title = "Second title"
+    source.save()
+    case.title = "Three"
+    case.save()
+    one, two, three = case.history.order_by("history_id")
+    first_source, second_source = Source.history.filter(id=source.pk).order_by("history_id")
+    base = timezone.now() - datetime.timedelta(hours=1)
+    for history, record, seconds in [
+        (Incident.history, one, 0),
+        (Incident.history, three, 5),  # numbered last, dated second
+        (Source.history, second_source, 8),  # numbered after the first title, dated before it
+        (Source.history, first_source, 10),
+        (Incident.history, two, 20),
+    ]:
+        history.filter(history_id=record.history_id).update(history_date=base + datetime.timedelta(seconds=seconds))
+    one, two = (case.history.get(history_id=record.history_id) for record in (one, two))
+    assert versions.version(one).inlines["sources"] == []  # "Three" came next, before any source
+    assert [s.title for s in versions.version(two).inlines["sources"]] == ["First title"]
+
+
+def test_rows_removed_or_moved_away_are_not_in_the_later_versions():
+    chief = factories.chief_editor()
+    case, target = factories.draft(sources=0), factories.draft(sources=0)
+    moved = factories.source(incident=case, title="Moved by the merge")
+    removed = factories.source(incident=case, title="Removed by an editor")
+    factories.source(incident=case, title="Kept")
+    before = case.history.latest()
+    removed.delete()
+    workflow.merge(case, target, chief, sources=[moved])
+    # A version is what stood just before the case's next record: the removal came before the merge's.
+    assert [s.title for s in versions.version(before).inlines["sources"]] == ["Moved by the merge", "Kept"]
+    assert [s.title for s in versions.version(case.history.latest()).inlines["sources"]] == ["Kept"]
+    assert [s.title for s in versions.version(target.history.latest()).inlines["sources"]] == ["Moved by the merge"]
+
+
+def test_a_row_saved_twice_in_the_same_microsecond_shows_its_last_save():
+    case = factories.draft(sources=0)
+    source = factories.source(incident=case, title="First save")
+    source.title = "Second save"
+    source.save()
+    first, second = Source.history.filter(id=source.pk).order_by("history_id")
+    Source.history.filter(history_id=first.history_id).update(history_date=second.history_date)
+    assert [s.title for s in versions.version(case.history.latest()).inlines["sources"]] == ["Second save"]
+
+
+def test_a_restore_is_one_record_and_rewrites_only_the_rows_that_changed():
+    editor = factories.editor()
+    harm = factories.harm_type(name="Lost luggage")
+    case = factories.draft(sources=0, title="Good title", harm_types=[harm])
+    factories.source(incident=case, title="Unchanged one", position=1)
+    cited = factories.source(incident=case, title="Unchanged two", position=2)
+    edited = factories.source(incident=case, title="Original title", position=3)
+    cost = factories.cost(case, 100, source=cited)
+    good = case.history.latest()
+    case.title = "Vandalised"
+    case.save()
+    case.harm_types.set([])
+    edited.title = "Vandalised title"
+    edited.save()
+    cost.amount_low = 999
+    cost.save()
+    records_before = case.history.count()
+
+    restored = versions.restore_version(good, editor)
+
+    assert case.history.count() == records_before + 1  # the restore's one record, harm types included
+    assert list(case.history.latest().harm_types.values_list("harmtype_id", flat=True)) == [harm.pk]
+    assert [(s.title, Source.history.filter(id=s.pk).count()) for s in restored.sources.all()] == [
+        ("Unchanged one", 1),  # left alone: no record of a restore that changed nothing
+        ("Unchanged two", 1),
+        ("Original title", 3),
+    ]
+    latest_of_edited = Source.history.filter(id=edited.pk).latest("history_date")
+    assert latest_of_edited.history_user == editor
+    assert latest_of_edited.history_change_reason.startswith("Restored the version of ")
+    cost.refresh_from_db()
+    assert (cost.amount_low, cost.source_id) == (100, cited.pk)
+    assert (restored.title, list(restored.harm_types.all())) == ("Good title", [harm])
+
+
+def test_the_contents_of_a_version_are_every_written_field_the_themes_and_the_rows():
+    harm = factories.harm_type(name="Lost luggage")
+    case = factories.draft(
+        title="Shown", slug="shown", company=factories.company(name="Rail Company"), harm_types=[harm]
+    )
+    factories.cost(case, 100)
+    case.save()  # the headline cost, a derived value, is never shown
+    fields, m2m, inlines = versions.contents(versions.version(case.history.latest()))
+    shown = [(str(label), text) for label, text in fields]
+    assert [label for label, _text in shown] == [
+        "ID",
+        "title",
+        "slug",
+        "summary",
+        "story",
+        "lesson",
+        "company",
+        "customers affected",
+        "country",
+        "content language",
+        "happened on",
+        "precision",
+        "first response on",
+        "precision",
+        "resolved on",
+        "precision",
+        "apology",
+        "what the apology (or refusal) said",
+        "the company's response",
+        "corrective actions",
+        "status",
+        "featured",
+        "merged into",
+        "retracted at",
+        "why it was retracted",
+        "created at",
+        "published at",
+        "updated at",
+    ]
+    assert shown[1:12] == [
+        ("title", "Shown"),
+        ("slug", "shown"),
+        ("summary", case.summary),
+        ("story", case.story),
+        ("lesson", "Apologise early."),
+        ("company", "Rail Company"),
+        ("customers affected", "—"),
+        ("country", "FR"),
+        ("content language", "English"),
+        ("happened on", "Jan. 15, 2020"),
+        ("precision", "Day"),
+    ]
+    assert [(str(label), list(objects)) for label, objects in m2m] == [("harm", [harm]), ("lesson themes", [])]
+    assert [(str(label), [str(row) for row in rows]) for label, rows in inlines] == [
+        ("Sources", [f"Le Monde: {case.sources.get().title}"]),
+        ("Timeline", []),
+        ("Costs", ["Cost of the bad buzz: €100"]),
+        ("Images", []),
+        ("Corrections", []),
+    ]
+
+
+def test_the_record_completed_after_a_save_is_the_latest_by_date():
+    luggage, delays = factories.harm_type(name="Lost luggage"), factories.harm_type(name="Delays")
+    case = factories.draft(title="One", harm_types=[luggage])
+    latest = case.history.latest()
+    case.title = "Two"
+    case.save()
+    numbered_last = case.history.order_by("history_id").last()
+    Incident.history.filter(history_id=numbered_last.history_id).update(
+        history_date=latest.history_date - datetime.timedelta(seconds=1)  # numbered last, dated first
+    )
+    case.skip_history_when_saving = True
+    case.harm_types.set([delays])
+    del case.skip_history_when_saving
+    record = versions.finish_history_record(case)
+    assert record.history_id == latest.history_id
+    assert list(record.harm_types.values_list("harmtype_id", flat=True)) == [delays.pk]
