@@ -741,3 +741,12 @@ def test_an_import_never_gives_out_the_number_of_a_deleted_case_again(colis):
         0,
     )
     assert factories.draft(company=colis).pk > number
+
+
+def test_a_cost_cannot_keep_citing_a_source_the_same_row_removes(colis):
+    case_with_rows(colis)
+    costs = [{"kind": "remedy", "amount_low": "100.00", "currency": "EUR", "method": "other", "source": 1}]
+    import_one({"reference": "SC-0042", "company": "Colis Express", "costs": costs})
+    result = import_one({"reference": "SC-0042", "company": "Colis Express", "sources": SOURCES[:1], "costs": costs})
+    assert result.errors == ["line 2: costs[0].source: there is no source 1."]
+    assert CostEstimate.objects.get().source.title == "Second"

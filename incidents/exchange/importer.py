@@ -243,7 +243,7 @@ def _build_rows(kind, items):
                 )
             elif not isinstance(value, str | bool):
                 values[key] = str(value)  # a number, or a list or object where one value belongs
-        row = model(position=index, **values)
+        row = model(**values)  # _sync_rows() gives it its case and position
         source_index = item.get("source")  # only costs have this key
         # Values are converted (dates, decimals) and checked as the admin's inline forms would.
         field_errors = []
@@ -482,7 +482,7 @@ class CaseImporter:
         company = _find_company(raw, self.create_companies)
         case = self._find_case(raw, case_id, company)
         adding = case._state.adding
-        before = {f.attname: getattr(case, f.attname) for f in Incident._meta.concrete_fields} if not adding else {}
+        before = {f.attname: getattr(case, f.attname) for f in Incident._meta.concrete_fields}
         errors = []
         case.company = company
         self._assign(case, raw, errors)
