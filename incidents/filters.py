@@ -20,7 +20,9 @@ from django.forms.models import ModelChoiceIteratorValue
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.functional import classproperty
-from django.utils.translation import gettext
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from incidents import search
@@ -33,6 +35,7 @@ from incidents.models import (
     Lesson,
     Sector,
 )
+from incidents.templatetags.catalogue import translated
 
 SORTS = {
     "newest": (_("Newest published"), [F("published_at").desc(nulls_last=True), F("id").desc()]),
@@ -91,6 +94,10 @@ def as_query(data):
     return query
 
 
+# Option labels as the `translated` filter gives them, per language: the same few names on every page.
+_translated_names: dict[str, dict] = {}
+
+
 @dataclasses.dataclass
 class Control:
     """One piece of a filter form, shown as its field's widget says: "checkboxes" (a fieldset of options),
@@ -112,6 +119,32 @@ class Control:
     @property
     def multiple(self):
         return self.field.field.widget.allow_multiple_selected
+
+    # An input is drawn from its bound field's attributes, as its widget's template would draw it, without
+    # the form renderer: a template per input and per error list cost more than the rest of the form.
+
+    @property
+    def input_type(self):
+        return self.field.field.widget.input_type
+
+    @property
+    def attrs(self):
+        """The input's attributes after its name, in the order and form of Django's input templates: its
+        value, its widget's attributes, the error's aria ones, its id."""
+        bound = self.field
+        widget = bound.field.widget
+        extra = bound.build_widget_attrs({}, widget)
+        if bound.auto_id and "id" not in widget.attrs:
+            extra.setdefault("id", bound.auto_id)
+        value = widget.format_value(bound.value())
+        attrs = {**widget.attrs, **extra}  # as Widget.build_attrs merges them
+        pairs = [("value", value), *attrs.items()] if value is not None else attrs.items()
+        html = [f" {key}" if v is True else f' {key}="{conditional_escape(v)}"' for key, v in pairs if v is not False]
+        return mark_safe("".join(html))
+
+    @property
+    def error_id(self):
+        return f"{self.field.auto_id}_error"
 
 
 @dataclasses.dataclass
@@ -202,6 +235,15 @@ class IncidentFilterSet(django_filters.FilterSet):
         if queryset is None:
             queryset = Incident.objects.published()
         super().__init__(as_query(data), queryset, request=request, prefix=prefix)
+
+    def get_form_class(self):
+        """The form class, built once per set of filters: its fields depend on the declarations alone (each
+        form deep-copies them), so building them afresh for every request cost a field per filter."""
+        built = type(self).__dict__.get("_built_form")
+        if built is None or built[0] is not self.base_filters:
+            built = (self.base_filters, super().get_form_class())
+            type(self)._built_form = built
+        return built[1]
 
     @classproperty
     def filter_params(cls):
@@ -346,6 +388,13 @@ class IncidentFilterSet(django_filters.FilterSet):
                 chosen = self.chosen(bound.name)
                 listed = facets[bound.name] if bound.name in facets else self.options(bound.name)
                 control.options = [{**option, "chosen": option["value"] in chosen} for option in listed]
+                if control.kind == "checkboxes":  # seeded catalogue names are in the catalogue (`translated`)
+                    names = _translated_names.setdefault(get_language(), {})
+                    for option in control.options:
+                        label = option["label"]
+                        if label not in names:
+                            names[label] = translated(label)
+                        option["label"] = names[label]
                 if isinstance(bound.field, forms.ModelChoiceField):
                     control.options = [o for o in control.options if o["count"] != 0 or o["chosen"]]
             controls.append(control)

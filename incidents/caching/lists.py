@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.functional import cached_property
+from django.utils.functional import Promise, cached_property
 from django.utils.safestring import mark_safe
 
 from incidents.caching.generation import ENTRY_FORMAT, cached, catalogue_generation, filter_query
@@ -108,6 +108,26 @@ def case_cards(page, snippets=None):
 
 def cached_facets(filterset):
     """The list's facets (`IncidentFilterSet.facets()`: each faceted filter's options and their counts), computed
-    once per set of filters and catalogue generation (page and sort do not change them)."""
+    once per set of filters and catalogue generation (page and sort do not change them).
+
+    Labels declared in code (lazy translations) are kept out of the cache and read again from the form's
+    choices: unpickling a lazy string rebuilds its class, which cost more than the rest of the facets."""
     query = filter_query(filterset.data, filterset.filter_params)
-    return cached("facets", query, filterset.facets, timeout=settings.PAGE_CACHE_SECONDS)
+    stored = cached("facets", query, lambda: _storable(filterset.facets()), timeout=settings.PAGE_CACHE_SECONDS)
+    return {name: _relabelled(filterset, name, options) for name, options in stored.items()}
+
+
+def _storable(facets):
+    return {
+        name: [{**option, "label": None} if isinstance(option["label"], Promise) else option for option in options]
+        for name, options in facets.items()
+    }
+
+
+def _relabelled(filterset, name, options):
+    if all(option["label"] is not None for option in options):
+        return options
+    labels = {str(value): label for value, label in filterset.form.fields[name].choices}
+    return [
+        option if option["label"] is not None else {**option, "label": labels[option["value"]]} for option in options
+    ]
