@@ -518,7 +518,7 @@ class CaseImporter:
             for f in Incident._meta.concrete_fields
             if f.editable  # not created_at, updated_at and what save() computes
         )
-        current_sources = [] if adding else list(case.sources.order_by("position", "published_on", "id"))
+        current_sources = _existing_rows(case, "sources")  # in the order a row's cost indexes count them
         source_ids = [source.pk for source in current_sources]
         rows_changed = {kind for kind in lists if not _rows_identical(case, kind, lists[kind], source_ids)}
         if "sources" in rows_changed and "costs" in lists:
