@@ -5,11 +5,12 @@ import datetime
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from incidents import versions, workflow
-from incidents.models import Incident, IncidentImage, Source, Status
+from incidents.models import CostEstimate, Incident, IncidentImage, Source, Status
 from tests import factories
 from tests.test_admin import admin_form_data, changelist_action
 
@@ -480,6 +481,11 @@ def test_compare_lists_each_change_of_fields_themes_and_rows_and_nothing_else():
         },
         {"label": "Costs", "rows": [{"kind": "added", "text": "Cost of the bad buzz: €500", "fields": []}]},
     ]
+    backwards, _rows = versions.compare(versions.version(second), versions.version(first))
+    assert [(str(change["label"]), change["old"], change["new"]) for change in backwards if change.get("m2m")] == [
+        ("harm", f"{gone_too_pk}, Delays, Noise", f"{gone_pk}, Lost luggage, Rude staff"),
+        ("lesson themes", "Listen first", "—"),
+    ]
     assert versions.compare(versions.version(second), versions.version(second)) == ([], [])
 
 
@@ -716,3 +722,45 @@ def test_the_record_completed_after_a_save_is_the_latest_by_date():
     record = versions.finish_history_record(case)
     assert record.history_id == latest.history_id
     assert list(record.harm_types.values_list("harmtype_id", flat=True)) == [delays.pk]
+
+
+def test_row_history_shows_the_200_latest_changes():
+    case = factories.draft(sources=0)
+    source = factories.source(incident=case, title="Edited very often")
+    record = Source.history.get(id=source.pk)
+    start = record.history_date
+    copies = []
+    for n in range(1, 206):  # 205 more changes, a minute apart
+        copy = Source.history.get(history_id=record.history_id)
+        copy.history_id, copy.history_type = None, "~"
+        copy.history_date = start + datetime.timedelta(minutes=n)
+        copies.append(copy)
+    Source.history.bulk_create(copies)
+    entries = versions.row_history(case)
+    assert len(entries) == 200
+    assert entries[0]["record"].history_date == start + datetime.timedelta(minutes=205)
+    assert entries[-1]["record"].history_date == start + datetime.timedelta(minutes=6)
+
+
+def test_restoring_a_version_from_before_a_merge_points_its_costs_to_the_copied_sources():
+    chief = factories.chief_editor()
+    case, target = factories.incident(sources=0), factories.incident()
+    moved = factories.source(incident=case, title="Moved by the merge")
+    cost = factories.cost(case, 100, source=moved)
+    before_merge = case.history.latest()
+    workflow.merge(case, target, chief, sources=[moved])
+    versions.restore_version(before_merge, chief)
+    copy = case.sources.get()
+    assert (copy.title, copy.pk != moved.pk) == ("Moved by the merge", True)
+    assert CostEstimate.objects.get(pk=cost.pk).source_id == copy.pk  # not the source the kept case now has
+
+
+def test_deleted_cases_are_listed_by_the_date_of_their_deletion():
+    """Not by the records' numbers: a save that began first can be numbered last."""
+    chief = factories.chief_editor()
+    noon, morning = factories.draft(title="Deleted at noon"), factories.draft(title="Deleted in the morning")
+    morning_pk = morning.pk
+    workflow.delete_case(noon, chief)
+    workflow.delete_case(morning, chief)
+    Incident.history.filter(id=morning_pk).update(history_date=F("history_date") - datetime.timedelta(hours=3))
+    assert [record.title for record in versions.deleted_cases()] == ["Deleted at noon", "Deleted in the morning"]
