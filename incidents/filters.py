@@ -9,6 +9,7 @@ test in tests/test_filters.py.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 
@@ -147,6 +148,21 @@ class Control:
         return f"{self.field.auto_id}_error"
 
 
+class Filters(dict):
+    """A FilterSet's declared filters, which each FilterSet copies for itself (its filters learn their
+    FilterSet): a shallow copy of each is enough, as no filter changes its declaration, and deep-copying
+    them all (their querysets and choices with them) cost more than the rest of the form."""
+
+    def __deepcopy__(self, memo):
+        copies = {}
+        for name, declared in self.items():
+            own = copy.copy(declared)
+            if declared.method is not None:
+                own.method = declared.method  # the method filter then calls this copy's FilterSet
+            copies[name] = own
+        return copies
+
+
 @dataclasses.dataclass
 class FormLayout:
     """A filter form as one page shows it: its visible controls, then the filters it has no visible field for,
@@ -235,6 +251,10 @@ class IncidentFilterSet(django_filters.FilterSet):
         if queryset is None:
             queryset = Incident.objects.published()
         super().__init__(as_query(data), queryset, request=request, prefix=prefix)
+
+    @classmethod
+    def get_filters(cls):
+        return Filters(super().get_filters())
 
     def get_form_class(self):
         """The form class, built once per set of filters: its fields depend on the declarations alone (each
