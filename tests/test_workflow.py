@@ -180,24 +180,29 @@ def test_only_a_draft_is_deleted_and_its_rows_are_tagged_for_a_restore():
 @pytest.mark.parametrize(
     ("case_status", "target_status", "message"),
     [
-        (Status.MERGED, Status.PUBLISHED, "is already merged."),
-        (Status.PUBLISHED, Status.MERGED, "is merged into another case: merge into the case that stays."),
-        (Status.PUBLISHED, Status.RETRACTED, "is retracted: merge into the case that stays."),
-        (Status.PUBLISHED, Status.DRAFT, "is published: its readers must land on a published case"),
+        (Status.MERGED, Status.PUBLISHED, "{case} is already merged."),
+        (Status.PUBLISHED, Status.MERGED, "{target} is merged into another case: merge into the case that stays."),
+        (Status.PUBLISHED, Status.RETRACTED, "{target} is retracted: merge into the case that stays."),
+        (
+            Status.PUBLISHED,
+            Status.DRAFT,
+            "{case} is published: its readers must land on a published case; publish {target} first.",
+        ),
     ],
 )
 def test_merges_that_would_strand_readers_are_refused(case_status, target_status, message):
     survivor = factories.incident()
     target = factories.incident(status=target_status, merged_into=survivor if target_status == M else None)
     case = factories.incident(status=case_status, merged_into=survivor if case_status == M else None)
-    with pytest.raises(workflow.WorkflowError, match=message):
+    with pytest.raises(workflow.WorkflowError) as refusal:
         workflow.check_merge(case, target)
+    assert str(refusal.value) == message.format(case=f"SC-{case.pk:04d}", target=f"SC-{target.pk:04d}")
 
 
 def test_a_case_is_never_merged_into_itself_or_nothing():
     case = factories.incident()
     for target in (case, None):
-        with pytest.raises(workflow.WorkflowError, match="Choose another case to merge into."):
+        with pytest.raises(workflow.WorkflowError, match=r"^Choose another case to merge into\.$"):
             workflow.check_merge(case, target)
 
 
