@@ -441,6 +441,19 @@ def delay_boxes(uid, title, description, rows, note):
     return svg(uid, axis_y + 28 + 16 * len(lines), title, description, "".join(parts))
 
 
+def decade_grid(x, low, high, top, bottom):
+    """The ratio charts' log scale: a vertical line at each power of ten from 10**low to 10**high, labelled below."""
+    parts = []
+    for decade in range(low, high + 1):
+        position = x(10**decade)
+        line = {"x1": coordinate(position), "x2": coordinate(position), "y1": str(top - 4), "y2": coordinate(bottom)}
+        parts.append(element("line", {**line, "stroke": GRID, "stroke-width": "1"}))
+        parts.append(
+            text(position, bottom + 16, ratio_text(10**decade), text_anchor="middle", font_size="12", fill=MUTED)
+        )
+    return parts
+
+
 def reference_lines(x, top, bottom, median, median_label, middle):
     """The ratio charts' two guides: a dashed line where bad buzz equals remedy, and the median, labelled."""
     same = x(1)
@@ -496,24 +509,7 @@ def ratio_dots(uid, title, description, points, median=None, median_label=""):
 
     axis_y = top + len(points) * row_height + 4
     parts = []
-    for decade in range(low, high + 1):
-        position = x(10**decade)
-        parts.append(
-            element(
-                "line",
-                {
-                    "x1": coordinate(position),
-                    "x2": coordinate(position),
-                    "y1": str(top - 4),
-                    "y2": coordinate(axis_y),
-                    "stroke": GRID,
-                    "stroke-width": "1",
-                },
-            )
-        )
-        parts.append(
-            text(position, axis_y + 16, ratio_text(10**decade), text_anchor="middle", font_size="12", fill=MUTED)
-        )
+    parts.extend(decade_grid(x, low, high, top, axis_y))
     parts.extend(reference_lines(x, top, axis_y, median, median_label, middle=(x0 + x1) / 2))
     for r, point in enumerate(points):
         middle = top + r * row_height + row_height / 2
@@ -549,23 +545,7 @@ def ratio_histogram(uid, title, description, ratios, median=None, median_label="
 
     tallest = max(bins.values())
     parts = []
-    for decade in range(low, high + 1):
-        position = x(10**decade)
-        parts.append(
-            element(
-                "line",
-                {
-                    "x1": coordinate(position),
-                    "x2": coordinate(position),
-                    "y1": str(top - 4),
-                    "y2": coordinate(bottom),
-                    "stroke": GRID,
-                },
-            )
-        )
-        parts.append(
-            text(position, bottom + 16, ratio_text(10**decade), text_anchor="middle", font_size="12", fill=MUTED)
-        )
+    parts.extend(decade_grid(x, low, high, top, bottom))
     for index, count in sorted(bins.items()):
         start, end = x(10 ** (index / per_decade)), x(10 ** ((index + 1) / per_decade))
         bin_label = f"{ratio_text(10 ** (index / per_decade))} – {ratio_text(10 ** ((index + 1) / per_decade))}"

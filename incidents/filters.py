@@ -56,6 +56,18 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+def year_filter(lookup_expr, label):
+    """One end of the range of years a case happened in."""
+    return IntegerFilter(
+        field_name="occurred_on__year",
+        lookup_expr=lookup_expr,
+        label=label,
+        min_value=1900,
+        max_value=2100,
+        widget=forms.NumberInput(attrs=NUMERIC),
+    )
+
+
 class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
     """Several slugs (?sector=energy&sector=rail); unknown ones are reported by the form, not a 500."""
 
@@ -200,22 +212,8 @@ class IncidentFilterSet(django_filters.FilterSet):
         method="filter_apology",
         widget=forms.CheckboxSelectMultiple,
     )
-    year_from = IntegerFilter(
-        field_name="occurred_on__year",
-        lookup_expr="gte",
-        label=_("From year"),
-        min_value=1900,
-        max_value=2100,
-        widget=forms.NumberInput(attrs=NUMERIC),
-    )
-    year_to = IntegerFilter(
-        field_name="occurred_on__year",
-        lookup_expr="lte",
-        label=_("To year"),
-        min_value=1900,
-        max_value=2100,
-        widget=forms.NumberInput(attrs=NUMERIC),
-    )
+    year_from = year_filter("gte", _("From year"))
+    year_to = year_filter("lte", _("To year"))
     country = django_filters.CharFilter(
         label=_("Country (code)"),
         method="filter_country",
