@@ -250,9 +250,13 @@ class IncidentFilterSet(django_filters.FilterSet):
             queryset = Incident.objects.published()
         super().__init__(as_query(data), queryset, request=request, prefix=prefix)
 
+    # Called while the class itself is built: no mutant can be switched on there (docs/testing.md).
+    # pragma: no mutate start
     @classmethod
     def get_filters(cls):
         return Filters(super().get_filters())
+
+    # pragma: no mutate end
 
     def get_form_class(self):
         """The form class, built once per set of filters: its fields depend on the declarations alone (each
