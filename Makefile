@@ -30,7 +30,7 @@ test: db
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Mutation testing (docs/testing.md): plants small bugs in the modules listed under [tool.mutmut] in pyproject.toml
-# and counts those the suite catches. Slow (about an hour on 2 cores): not part of CI.
+# and counts those the suite catches. Slow (about two hours on 2 cores): not part of CI.
 mutation: db
 	rm -rf mutants
 	$(BIN)/mutmut run
