@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -35,6 +34,7 @@ from incidents.models import (
 )
 from incidents.services import follow_merges
 from incidents.text import render_markdown
+from incidents.versions import version_end
 
 HistoricalIncident = Incident.history.model
 
@@ -282,16 +282,7 @@ def revision_detail(request, pk, history_id):
     version = record.instance
     # The revision stands until the case's next recorded change; inlines edited with it (the admin saves
     # the case first, then its inlines) are shown as they were at the end of that span.
-    following = (
-        HistoricalIncident.objects.filter(id=case.pk)
-        .filter(
-            Q(history_date__gt=record.history_date) | Q(history_date=record.history_date, history_id__gt=history_id)
-        )
-        .order_by("history_date", "history_id")
-        .values_list("history_date", flat=True)
-        .first()
-    )
-    moment = following - datetime.timedelta(microseconds=1) if following else timezone.now()
+    moment = version_end(record)
     m2m = {
         name: HistoricalIncident._meta.get_field(f"historicalincident_{name}").related_model
         for name in ("harm_types", "lessons")

@@ -1,4 +1,4 @@
-"""Head metadata and structured data: {% page_meta as seo %}, {% case_jsonld case %}, {% citation case %}."""
+"""Head metadata and structured data: {% page_meta as seo %}, {% json_ld data %}, {% case_citation case %}."""
 
 from django import template
 
@@ -10,14 +10,6 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def page_meta(context):
     return seo.page_meta(context)
-
-
-@register.simple_tag(takes_context=True)
-def case_jsonld(context, case):
-    request = context.get("request")
-    if request is None or case is None:
-        return ""
-    return seo.json_ld_script(seo.case_jsonld(request, case))
 
 
 @register.simple_tag(takes_context=True)
