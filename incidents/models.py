@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from incidents import search
@@ -48,6 +49,11 @@ class DatePrecision(models.TextChoices):
 class Language(models.TextChoices):
     ENGLISH = "en", _("English")
     FRENCH = "fr", _("French")
+
+
+LANGUAGE_CODES = ("en", "fr")
+# A case can be read in a language when these texts exist in it (Incident.available_in()).
+MAIN_TEXTS = ("title", "summary", "story", "lesson")
 
 
 class ApologyQuality(models.IntegerChoices):
@@ -358,7 +364,19 @@ class Incident(models.Model):
         _("customers affected"), null=True, blank=True, help_text=_("Leave empty when unknown.")
     )
     country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code where it happened, e.g. FR."))
-    language = models.CharField(_("content language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    language = models.CharField(
+        _("original language"),
+        max_length=2,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        help_text=_("The language the case was written in; the other one is its translation."),
+    )
+    translated = models.BooleanField(
+        _("in both languages"),
+        default=False,
+        editable=False,
+        help_text=_("Its title, summary, story and lesson exist in French and in English."),
+    )
 
     occurred_on = models.DateField(
         _("happened on"), null=True, blank=True, help_text=_("For a month or a year, any day in it.")
@@ -409,10 +427,7 @@ class Incident(models.Model):
     # PostgreSQL keeps it current with a trigger (migration 0003); unused on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
 
-    # Harm types and lesson themes are part of a case: their history is kept with it.
-    history = HistoricalRecords(
-        excluded_fields=["search_document", "search_vector", "story_html"], m2m_fields=["harm_types", "lessons"]
-    )
+    # Its history is registered in incidents/translation.py, once its texts have a column per language.
 
     objects = IncidentQuerySet.as_manager()
 
@@ -467,7 +482,10 @@ class Incident(models.Model):
         return f"{self.reference} {self.title}"
 
     def save(self, *args, **kwargs):
-        self.story_html = render_markdown(self.story)
+        for language in LANGUAGE_CODES:
+            story = getattr(self, f"story_{language}")
+            setattr(self, f"story_html_{language}", render_markdown(story) if story else None)
+        self.translated = all(self.available_in(language) for language in LANGUAGE_CODES)
         self.response_days = self._compute_days(self.first_response_on, self.first_response_precision)
         self.resolution_days = self._compute_days(self.resolved_on, self.resolved_precision)
         if self.status == Status.PUBLISHED and not self.published_at:
@@ -481,6 +499,22 @@ class Incident(models.Model):
 
     def get_absolute_url(self):
         return reverse("incidents:incident_detail", kwargs={"pk": self.pk, "slug": self.slug or "-"})
+
+    def available_in(self, language):
+        """Whether a reader of `language` can read the case in it: its main texts exist in that language."""
+        return all(getattr(self, f"{field}_{language}", None) for field in MAIN_TEXTS)
+
+    def text_language(self, language=None):
+        """The language a reader of `language` (the active one by default) is shown: theirs, or the original's."""
+        language = (language or get_language() or settings.LANGUAGE_CODE)[:2]
+        return language if self.available_in(language) else self.language
+
+    def field_language(self, field, language=None):
+        """The language one text is shown in to a reader of `language`: theirs when it exists, else the other."""
+        language = (language or get_language() or settings.LANGUAGE_CODE)[:2]
+        if getattr(self, f"{field}_{language}", None):
+            return language
+        return next((other for other in LANGUAGE_CODES if getattr(self, f"{field}_{other}", None)), self.language)
 
     @property
     def reference(self):
@@ -595,8 +629,6 @@ class CostEstimate(models.Model):
     note = models.CharField(_("note"), max_length=300, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
-    history = HistoricalRecords()
-
     class Meta:
         ordering = ["position", "id"]
         verbose_name = _("cost estimate")
@@ -691,8 +723,6 @@ class TimelineEvent(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
-    history = HistoricalRecords()
-
     class Meta:
         ordering = ["date", "position", "id"]
         verbose_name = _("timeline event")
@@ -722,8 +752,6 @@ class IncidentImage(models.Model):
     caption = models.CharField(_("caption"), max_length=300, blank=True)
     credit = models.CharField(_("credit"), max_length=200, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
-
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "id"]
@@ -766,8 +794,6 @@ class Correction(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="corrections")
     date = models.DateField(_("date"), default=datetime.date.today)
     note = models.TextField(_("what was corrected"))
-
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["date", "id"]
