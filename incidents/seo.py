@@ -23,6 +23,7 @@ from django.views.decorators.http import condition
 
 from incidents.api.schemas import CaseOut
 from incidents.caching.generation import cached
+from incidents.i18n import in_language
 from incidents.models import (
     Correction,
     CostEstimate,
@@ -127,6 +128,10 @@ def page_meta(context):
         "article": None,
     }
     meta["url"] = meta["canonical"] or absolute(request, request.path)
+    # The same page in each language (hreflang); search engines show the English one by default.
+    if meta["canonical"]:
+        meta["alternates"] = [(code, in_language(meta["canonical"], code)) for code, _name in settings.LANGUAGES]
+        meta["x_default"] = dict(meta["alternates"])[settings.LANGUAGE_CODE]
     url_name = getattr(getattr(request, "resolver_match", None), "url_name", None)
     case = context.get("case")
     if isinstance(case, Incident) and case.pk:

@@ -8,7 +8,6 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -20,6 +19,7 @@ from incidents import seo, stats
 from incidents.caching.generation import cached, filter_query
 from incidents.caching.lists import CataloguePaginator, cached_facets, case_cards
 from incidents.filters import IncidentFilterSet, active_filter_chips
+from incidents.i18n import in_language, language_redirect
 from incidents.models import (
     APOLOGY_DEFINITIONS,
     ApologyQuality,
@@ -48,6 +48,8 @@ def paginate(request, queryset, per_page=PAGE_SIZE, key=None):
 
 @require_GET
 def home(request):
+    if (other := language_redirect(request)) is not None:
+        return HttpResponseRedirect(other)  # a French reader arriving on / reads /fr/
     latest = list(Incident.objects.published().with_related().newest()[:6])
     featured = Incident.objects.published().with_related().filter(featured=True).newest().first()
     if featured is None and latest:
@@ -319,13 +321,14 @@ class MethodologyView(TemplateView):
 
 @require_GET
 def set_language(request, code):
-    """Switch the interface language with a plain link (cacheable pages need no CSRF form)."""
+    """Switch language with a plain link (cacheable pages need no CSRF form): the same page at its address in
+    that language, and the choice remembered for the next visit to the home page."""
     if code not in dict(settings.LANGUAGES):
         raise Http404("Unknown language.")
-    next_url = request.GET.get("next") or reverse("incidents:home")
+    next_url = request.GET.get("next") or "/"
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=False):
-        next_url = reverse("incidents:home")
-    response = HttpResponseRedirect(next_url)
+        next_url = "/"
+    response = HttpResponseRedirect(in_language(next_url, code))
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         code,
@@ -333,7 +336,6 @@ def set_language(request, code):
         samesite="Lax",
         secure=settings.SESSION_COOKIE_SECURE,
     )
-    translation.activate(code)
     return response
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from incidents.i18n import in_language
 from incidents.models import ApologyQuality, CostKind, DatePrecision, HarmType, Lesson
 from tests import factories
 
@@ -224,7 +225,9 @@ def edf_case():
 
 @pytest.mark.django_db
 def test_home_page_in_french_with_the_language_cookie(french):
-    page = french.get(reverse("incidents:home")).content.decode()
+    arrival = french.get(reverse("incidents:home"))
+    assert arrival.status_code == 302 and arrival.url == "/fr/"
+    page = french.get(arrival.url).content.decode()
     assert '<html lang="fr">' in page
     assert "Rechercher un cas" in page
     assert "Les quatre leçons" in page
@@ -233,8 +236,8 @@ def test_home_page_in_french_with_the_language_cookie(french):
 
 
 @pytest.mark.django_db
-def test_catalogue_in_french_from_accept_language(client, edf_case):
-    page = client.get(reverse("incidents:incident_list"), headers={"accept-language": "fr-FR,fr;q=0.9"})
+def test_catalogue_in_french_at_its_french_address(client, edf_case):
+    page = client.get(in_language(reverse("incidents:incident_list"), "fr"))
     text = page.content.decode()
     assert '<html lang="fr">' in text
     assert "Trier par" in text
@@ -246,13 +249,13 @@ def test_catalogue_in_french_from_accept_language(client, edf_case):
 
 @pytest.mark.django_db
 def test_filter_chips_name_seeded_sectors_in_french(french, edf_case):
-    page = french.get(reverse("incidents:incident_list"), {"sector": "energy"}).content.decode()
+    page = french.get(in_language(reverse("incidents:incident_list"), "fr"), {"sector": "energy"}).content.decode()
     assert "Secteur\u00a0: Énergie" in page
 
 
 @pytest.mark.django_db
 def test_case_page_in_french(french, edf_case):
-    page = french.get(edf_case.get_absolute_url()).content.decode()
+    page = french.get(in_language(edf_case.get_absolute_url(), "fr")).content.decode()
     assert "L’essentiel" in page
     for label in ("Date", "Entreprise", "Préjudice", "Clients touchés", "Excuses", "Première réponse"):
         assert f"<dt>{label}</dt>" in page
@@ -277,7 +280,9 @@ def test_case_page_stays_english_by_default(client, edf_case):
 def test_a_cached_french_page_is_not_served_to_an_english_reader(client, edf_case):
     url = edf_case.get_absolute_url()
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
-    assert "L’essentiel" in client.get(url).content.decode()
+    assert "L’essentiel" in client.get(in_language(url, "fr")).content.decode()
+    # The English address stays English for a reader whose cookie says French: links are shared.
+    assert "Key facts" in client.get(url).content.decode()
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assert "Key facts" in client.get(url).content.decode()
 

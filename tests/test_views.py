@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -432,18 +433,26 @@ def test_designed_404(client):
 
 
 def test_language_switch_and_french_formats(client, catalogue):
-    response = client.get("/language/fr/", {"next": "/cases/"})
-    assert response.status_code == 302 and response.url == "/cases/"
-    page = client.get(catalogue["edf"].get_absolute_url()).text
+    # The switcher keeps the reader on the same page, at its address in the other language.
+    response = client.get("/language/fr/", {"next": "/cases/?sort=cost"})
+    assert response.status_code == 302 and response.url == "/fr/cases/?sort=cost"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "fr"
+    case_url = catalogue["edf"].get_absolute_url()
+    page = client.get("/fr" + case_url).text
     assert '<html lang="fr">' in page
     assert "décembre 2009" in page
+    assert client.get("/fr/language/en/", {"next": "/fr" + case_url}).url == case_url
     assert client.get("/language/xx/").status_code == 404
     assert client.get("/language/en/", {"next": "https://evil.example/"}).url == "/"
 
 
-def test_browser_language_is_respected(client):
+def test_browser_language_is_respected_on_arrival(client):
     response = client.get("/", headers={"accept-language": "fr-FR,fr;q=0.9"})
-    assert '<html lang="fr">' in response.text
+    assert response.status_code == 302 and response.url == "/fr/"
+    assert '<html lang="fr">' in client.get(response.url).text
+    # Every other URL is in the language it is written in, whatever the browser says.
+    assert '<html lang="en">' in client.get("/cases/", headers={"accept-language": "fr"}).text
+    assert '<html lang="en">' in client.get("/", headers={"accept-language": "en-GB,en"}).text
 
 
 @pytest.mark.parametrize(
@@ -489,6 +498,5 @@ def test_case_and_company_pages_run_a_fixed_number_of_queries(client, django_ass
 
 
 def test_money_in_french(client, catalogue):
-    client.get("/language/fr/")
-    page = client.get(catalogue["edf"].get_absolute_url()).text
+    page = client.get("/fr" + catalogue["edf"].get_absolute_url()).text
     assert "500\u00a0000\u00a0€" in page

@@ -1,9 +1,9 @@
 """Whole pages for anonymous readers, served from the cache while the catalogue generation they were built at
 is still the current one.
 
-A cached page's key holds the active language, the scheme, host, full path and query string; the entry
-holds the catalogue generation it was built at. Any save or delete of catalogue data bumps the generation
-(`incidents.caching.generation`), so every page is rebuilt on its next request: an edit, a publication, a
+A cached page's key holds the page's language (incidents/i18n.py), the scheme, host, full path and query
+string; the entry holds the catalogue generation it was built at. Any save or delete of catalogue data bumps
+the generation (`incidents.caching.generation`), so every page is rebuilt on its next request: an edit, a publication, a
 merge or a retraction shows at once, on every app server that shares the cache (Redis in production). A
 stale entry is replaced by the next request for its URL, or expires.
 
@@ -20,7 +20,6 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponsePermanentRedirect
-from django.utils import translation
 from django.utils.cache import get_conditional_response, has_vary_header
 from django.utils.http import parse_http_date_safe
 
@@ -31,6 +30,7 @@ from incidents.caching.generation import (
     generation_read_once,
     remember_generation,
 )
+from incidents.i18n import page_language
 
 CACHEABLE_STATUS = {200, 301, 404}
 
@@ -87,8 +87,8 @@ class PageCacheMiddleware:
     def respond(self, request):
         if not self.enabled or not request_is_cacheable(request):
             return single_piece(self.get_response(request))
-        # The language LocaleMiddleware will choose, from the same cookie and Accept-Language.
-        key = page_cache_key(request, translation.get_language_from_request(request))
+        # The language of the page at this URL: its /fr/ prefix, or the reader's choice on the home page.
+        key = page_cache_key(request, page_language(request))
         # One round trip for both: the entry is fresh only if it was built at the current generation.
         found = cache.get_many([GENERATION_KEY, key])
         remember_generation(found.get(GENERATION_KEY))
