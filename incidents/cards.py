@@ -146,17 +146,20 @@ def headline_figure(case):
 
 
 def case_card_content(case):
-    """What the card of a case shows, in the case's own language."""
-    with translation.override(case.language):
-        figure = headline_figure(case)
-        return {
-            "title": case.title,
-            "reference": case.reference,
-            "company": case.company.name,
-            "figure": figure,
-            "figure_label": _("Estimated cost of the bad buzz") if figure else "",
-            "site_name": settings.SITE_NAME,
-        }
+    """What the card of a case shows, in the language of its URL (/fr/cases/<n>/card.png in French); a case not
+    yet translated into it shows its original title, and says so."""
+    figure = headline_figure(case)
+    shown = case.text_language()
+    untranslated = {"fr": _("In French, not yet translated"), "en": _("In English, not yet translated")}
+    return {
+        "title": case.title,
+        "reference": case.reference,
+        "company": case.company.name,
+        "figure": figure,
+        "figure_label": _("Estimated cost of the bad buzz") if figure else "",
+        "subtitle": untranslated[shown] if shown != (translation.get_language() or "en")[:2] else "",
+        "site_name": settings.SITE_NAME,
+    }
 
 
 def content_key(content):

@@ -15,6 +15,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language_from_path
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
@@ -36,17 +37,16 @@ def case_embed(request, pk):
     if case.status == Status.MERGED and case.merged_into_id:
         target = follow_merges(case)
         return HttpResponseRedirect(reverse("incidents:case_embed", kwargs={"pk": target.pk}), status=301)
-    # The card speaks the case's language: a framed page gets no language cookie from its host site.
-    with translation.override(case.language):
-        context = {
-            "case": case,
-            "retracted": case.status == Status.RETRACTED,
-            "figure": headline_figure(case) if case.status == Status.PUBLISHED else "",
-            "case_url": request.build_absolute_uri(case.get_absolute_url()),
-            "site_url": request.build_absolute_uri(reverse("incidents:home")),
-            "site_name": settings.SITE_NAME,
-        }
-        response = render(request, "incidents/embed.html", context)
+    # The card speaks the language of its URL (/fr/cases/<n>/embed/ in French), and links to the case in it.
+    context = {
+        "case": case,
+        "retracted": case.status == Status.RETRACTED,
+        "figure": headline_figure(case) if case.status == Status.PUBLISHED else "",
+        "case_url": request.build_absolute_uri(case.get_absolute_url()),
+        "site_url": request.build_absolute_uri(reverse("incidents:home")),
+        "site_name": settings.SITE_NAME,
+    }
+    response = render(request, "incidents/embed.html", context)
     response["Cache-Control"] = "public, max-age=3600"
     return response
 
@@ -84,12 +84,18 @@ def _bounded(value, default, minimum):
 
 @require_safe
 def oembed(request):
-    """/oembed/?url=<case URL>&format=json: the oEmbed "rich" response that embeds a case's card."""
+    """/oembed/?url=<case URL>&format=json: the oEmbed "rich" response that embeds a case's card, in the language
+    of the URL given (a /fr/ case page embeds the French card)."""
     if request.GET.get("format", "json") != "json":
         return JsonResponse({"detail": "Only the json format is served."}, status=501)
     url = request.GET.get("url", "")
     if not url:
         return JsonResponse({"detail": "The url parameter is required."}, status=400)
+    with translation.override(get_language_from_path(urlsplit(url).path) or settings.LANGUAGE_CODE):
+        return oembed_answer(request, url)
+
+
+def oembed_answer(request, url):
     case = case_from_url(request, url)
     if case is None:
         return JsonResponse({"detail": "No published case at this URL."}, status=404)

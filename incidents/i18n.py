@@ -43,6 +43,18 @@ def language_redirect(request):
     return None
 
 
+def shown_language(obj, field, language=None):
+    """The language a reader of `language` (the active one) is shown `field` of `obj` in: theirs when that text
+    exists, else the other one that does (modeltranslation falls back the same way)."""
+    language = (language or translation.get_language() or settings.LANGUAGE_CODE)[:2]
+    if getattr(obj, f"{field}_{language}", None):
+        return language
+    for code, _name in settings.LANGUAGES:
+        if getattr(obj, f"{field}_{code}", None):
+            return code
+    return language
+
+
 def in_language(url, code):
     """The same page's URL (relative or absolute) in language `code`; the URL unchanged if it is no page of ours."""
     path_language = get_language_from_path(urlsplit(url).path) or settings.LANGUAGE_CODE

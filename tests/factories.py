@@ -56,6 +56,9 @@ def lesson(**fields):
     return Lesson.objects.create(**fields)
 
 
+CASE_TEXTS = ("title", "summary", "story", "lesson", "apology_text", "response", "corrective_actions")
+
+
 def incident(*, sources=1, harm_types=(), lessons=(), **fields):
     """A published case with one source unless told otherwise."""
     n = next(_counter)
@@ -71,6 +74,12 @@ def incident(*, sources=1, harm_types=(), lessons=(), **fields):
         fields.setdefault("published_at", timezone.now())
     if "company" not in fields:
         fields["company"] = company()
+    # A text given without a language is written in the case's own language (modeltranslation would write it
+    # in the active one): `title="..."` on a French case is its French title.
+    language = fields.get("language", "en")
+    for name in CASE_TEXTS:
+        if name in fields:
+            fields.setdefault(f"{name}_{language}", fields.pop(name))
     case = Incident.objects.create(**fields)
     for i in range(sources):
         source(incident=case, title=f"Source {i} of case {n}")

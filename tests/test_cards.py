@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 from django.core.files.storage import default_storage
+from django.utils import translation
 from PIL import Image, ImageChops, ImageDraw
 
 from incidents import cards
@@ -41,7 +42,15 @@ def test_card_shows_title_company_and_headline_figure(case):
     assert content["title"] == case.title
     assert content["company"] == case.company.name
     assert content["reference"] == case.reference
-    assert "180" in content["figure"] and "USD" in content["figure"]
+    assert content["figure"] == "$180 million"
+    # A French case not yet translated: its English card shows the French title and says so.
+    assert content["subtitle"] == "In French, not yet translated"
+    with translation.override("fr"):
+        french = cards.case_card_content(case)
+    assert "180" in french["figure"] and "USD" in french["figure"]
+    assert french["title"] == case.title_fr and french["subtitle"] == ""
+    case.title_en, case.summary_en, case.story_en, case.lesson_en = "A bill", "Summary.", "Story.", "Lesson."
+    assert cards.case_card_content(case)["subtitle"] == ""
 
 
 @pytest.mark.parametrize("text", ["é", "É", "œ", "€", "à"])

@@ -60,15 +60,17 @@ def streamed_text(response):
 
 def test_embed_is_a_small_frameable_card_linking_back(client, catalogue):
     case = catalogue["edf"]
-    response = client.get(f"/cases/{case.pk}/embed/")
+    case_url = case.get_absolute_url()  # before a French request leaves French active in this thread
+    response = client.get(f"/fr/cases/{case.pk}/embed/")
     assert response.status_code == 200
     assert "X-Frame-Options" not in response  # the one page other sites may frame
     page = response.text
     assert case.title in page and "EDF" in page and "180" in page
-    assert f'href="http://testserver{case.get_absolute_url()}" target="_blank" rel="noopener"' in page
-    assert '<html lang="fr">' in page  # the card speaks the case's language
+    assert f'href="http://testserver/fr{case_url}" target="_blank" rel="noopener"' in page
+    assert '<html lang="fr">' in page  # the card speaks the language of its address
+    assert '<html lang="en">' in client.get(f"/cases/{case.pk}/embed/").text
     assert "site-header" not in page  # no site navigation inside someone else's article
-    assert client.get(case.get_absolute_url())["X-Frame-Options"] == "DENY"
+    assert client.get(case_url)["X-Frame-Options"] == "DENY"
 
 
 def test_embed_of_hidden_and_retracted_cases(client, catalogue):
