@@ -18,10 +18,13 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_safe
 
+from incidents.i18n import shown_language
 from incidents.models import (
     Correction,
     CostEstimate,
@@ -87,7 +90,7 @@ def citation_for(request, case, revision=None):
         title=version.title,
         summary=version.summary,
         company=case.company.name,
-        language=version.language,
+        language=shown_language(version, "title"),  # the language of the title as cited (this page's, or the original)
         url=url,
         version_url=request.build_absolute_uri(revision_url(case, revision)) if revision is not None else url,
         version_date=local_date(revision.history_date if revision is not None else case.updated_at),
@@ -114,13 +117,15 @@ def latest_revision(case):
 # Formats ----------------------------------------------------------------------------------------------
 
 
-def plain_text(citation):
-    """An APA-like reference: Sévices clients. (2026, November 1). Title (SC-0004). Retrieved <date>, from <url>"""
+def plain_text(citation, html=False):
+    """An APA-like reference: Sévices clients. (2026, November 1). Title (SC-0004). Retrieved <date>, from <url>
+
+    With `html`, escaped, the title marked with its language (it may differ from the sentence's)."""
     # Translators: a date format (the letters of Django's "date" filter): "2026, November 1". French: "Y, j F".
     issued = date_format(citation.version_date, pgettext("citation date, APA style", "Y, F j"))
     # Translators: a date format (the letters of Django's "date" filter): "November 20, 2026". French: "j F Y".
     retrieved = date_format(citation.accessed, pgettext("retrieval date in a citation", "F j, Y"))
-    return _("%(publisher)s. (%(issued)s). %(title)s (%(reference)s). Retrieved %(retrieved)s, from %(url)s") % {
+    values = {
         "publisher": citation.publisher,
         "issued": issued,
         "title": citation.title,
@@ -128,6 +133,12 @@ def plain_text(citation):
         "retrieved": retrieved,
         "url": citation.version_url,
     }
+    sentence = _("%(publisher)s. (%(issued)s). %(title)s (%(reference)s). Retrieved %(retrieved)s, from %(url)s")
+    if not html:
+        return sentence % values
+    values = {name: conditional_escape(value) for name, value in values.items()}
+    values["title"] = format_html('<span lang="{}">{}</span>', citation.language, citation.title)
+    return mark_safe(conditional_escape(sentence) % values)  # noqa: S308 (every value escaped above)
 
 
 BIBTEX_SPECIAL = {
@@ -319,6 +330,7 @@ def citation_context(request, case, revision=None, pinned=None):
     return {
         "citation": citation,
         "text": plain_text(citation),
+        "html": plain_text(citation, html=True),
         "pinned_url": request.build_absolute_uri(revision_url(case, pinned)) if pinned is not None else "",
         "downloads": [
             (label, reverse("incidents:cite", kwargs={"pk": case.pk, "fmt": fmt}) + query)

@@ -1,4 +1,5 @@
-"""RSS 2.0 and Atom feeds of newly published cases: the whole site, one company, one sector.
+"""RSS 2.0 and Atom feeds of newly published cases: the whole site, one company, one sector; in English, and
+in French under /fr/ (/fr/feed/, /fr/companies/<slug>/feed/...).
 
 Each item's GUID (RSS) and id (Atom) is the case's short reference URL, e.g. https://host/SC-0042: it
 never changes with the title or slug, and it still leads to the case. Published cases only; a case that
@@ -69,6 +70,11 @@ class CaseFeed(Feed):
         return f"{item.title} ({item.reference})"
 
     def item_description(self, item):
+        """The summary in the feed's language (/fr/feed/ is French); a case not yet translated says so first."""
+        shown = item.text_language()
+        if shown != (translation.get_language() or settings.LANGUAGE_CODE)[:2]:
+            notice = _("In French, not yet translated") if shown == "fr" else _("In English, not yet translated")
+            return f"[{notice}] {item.summary}"
         return item.summary
 
     def item_link(self, item):

@@ -1,4 +1,5 @@
 """The sitemap: /sitemap.xml is an index of one sitemap per section (cases, companies, sectors, lessons, pages).
+Each page is listed in English and in French (/fr/...), each entry naming both (hreflang alternates).
 
 An index, because the protocol allows 50,000 URLs per file and the catalogue is meant to outgrow that;
 each section is paginated by django.contrib.sitemaps (?p=2...). Published cases only.
@@ -13,7 +14,13 @@ from django.urls import reverse
 from incidents.models import Company, Incident, Lesson, Sector, Status
 
 
-class CaseSitemap(Sitemap):
+class BilingualSitemap(Sitemap):
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class CaseSitemap(BilingualSitemap):
     changefreq = "monthly"
     priority = 0.8
     limit = 10_000
@@ -25,7 +32,7 @@ class CaseSitemap(Sitemap):
         return case.updated_at
 
 
-class CompanySitemap(Sitemap):
+class CompanySitemap(BilingualSitemap):
     changefreq = "weekly"
     priority = 0.6
     limit = 10_000
@@ -43,7 +50,7 @@ class CompanySitemap(Sitemap):
         return company.updated
 
 
-class SectorSitemap(Sitemap):
+class SectorSitemap(BilingualSitemap):
     changefreq = "weekly"
     priority = 0.5
 
@@ -60,7 +67,7 @@ class SectorSitemap(Sitemap):
         return sector.updated
 
 
-class LessonSitemap(Sitemap):
+class LessonSitemap(BilingualSitemap):
     changefreq = "monthly"
     priority = 0.5
 
@@ -68,7 +75,7 @@ class LessonSitemap(Sitemap):
         return Lesson.objects.only("pk", "slug").order_by("position", "pk")
 
 
-class StaticSitemap(Sitemap):
+class StaticSitemap(BilingualSitemap):
     changefreq = "weekly"
     priority = 0.4
 

@@ -16,10 +16,23 @@ def in_ci():
 
 
 @pytest.fixture(autouse=True)
-def _default_language():
-    """A test that switches the language must not change the next test's."""
+def _default_language(monkeypatch):
+    """A test that switches the language must not change the next test's, and a request must not change the
+    test's own: LocaleMiddleware leaves the page's language (/fr/...) active in the thread that served it, so
+    that `case.get_absolute_url()` after a French request would give the French address."""
+    from django.test import Client
     from django.utils import translation
 
+    serve = Client.request
+
+    def request(self, **kwargs):
+        language = translation.get_language()
+        try:
+            return serve(self, **kwargs)
+        finally:
+            translation.activate(language)
+
+    monkeypatch.setattr(Client, "request", request)
     yield
     translation.activate("en")
 

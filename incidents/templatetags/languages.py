@@ -4,6 +4,7 @@
 
 from django import template
 from django.utils import translation
+from django.utils.html import format_html
 
 from incidents.i18n import shown_language
 
@@ -13,6 +14,12 @@ register = template.Library()
 @register.filter
 def lang_of(obj, field):
     return shown_language(obj, field)
+
+
+@register.filter
+def lang_span(obj, field):
+    """A text inside a sentence of the interface, wrapped in a span that names its language."""
+    return format_html('<span lang="{}">{}</span>', shown_language(obj, field), getattr(obj, field))
 
 
 @register.simple_tag
