@@ -500,3 +500,14 @@ def test_case_and_company_pages_run_a_fixed_number_of_queries(client, django_ass
 def test_money_in_french(client, catalogue):
     page = client.get("/fr" + catalogue["edf"].get_absolute_url()).text
     assert "500\u00a0000\u00a0€" in page
+
+
+def test_uploaded_media_are_served_under_make_run_only(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "photo.txt").write_text("an uploaded file")
+    settings.DEBUG = True
+    assert client.get("/media/cases/photo.txt").status_code == 200
+    assert client.get("/media/../settings.py").status_code in (400, 404)  # never outside MEDIA_ROOT
+    settings.DEBUG = False
+    assert client.get("/media/cases/photo.txt").status_code == 404
