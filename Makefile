@@ -10,7 +10,7 @@ MANAGE := $(BIN)/python manage.py
 # Local commands run with debug on unless told otherwise; production sets DJANGO_SECRET_KEY instead.
 DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
 
-.PHONY: install db run test mutation lint format messages check-messages lock clean bench
+.PHONY: install db run test mutation lint format messages check-messages lock clean bench backup
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ lock: install
 
 # The benchmark (docs/performance.md): builds a 100,000-case PostgreSQL database once (sevices_bench), then
 # measures the production stack with wrk and rewrites the "Measured" section of docs/performance.md.
+# Backups (docs/operations.md): the database (PostgreSQL or SQLite) and the uploaded files, into a new folder.
+# Restore one into an empty database with: $(MANAGE) restore backups/<folder>
+backup: install
+	$(DEV_ENV) $(MANAGE) backup backups/$$(date +%Y-%m-%dT%H%M%S)
+
 bench: install
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python scripts/bench.py
