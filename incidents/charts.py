@@ -16,7 +16,9 @@ from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, npgettext
+
+from incidents.text import format_percent
 
 WIDTH = 640
 FONT_SIZE = 13
@@ -69,13 +71,30 @@ def number(value, decimals=2):
 
 
 def days_text(value):
+    """A number of days, whole or not: "1 day", "15.5 days"; French says "1,5 jour" (singular below 2)."""
     if value is None:
         return "–"
-    return ngettext("%(n)s day", "%(n)s days", 1 if float(value) == 1 else 2) % {"n": number(value)}
+    n = {"n": number(value)}
+    if float(value) == int(value):
+        return ngettext("%(n)s day", "%(n)s days", int(value)) % n
+    # Languages differ on decimals (English "1.5 days", French "1,5 jour"): the catalogue gives the forms, chosen
+    # by the whole part.
+    return npgettext("a number of days with decimals", "%(n)s days", "%(n)s days", int(value)) % n
+
+
+def ratio_number(value):
+    """How many times one cost is another: "55,385", "0.5"."""
+    return number(value, 0 if value >= 10 else 1)
 
 
 def ratio_text(value):
-    return "×" + number(value, 0 if value >= 10 else 1)
+    """A ratio as a figure beside a chart or in a table: "×55,385". In a sentence, write "55,385 times" instead."""
+    return "×" + ratio_number(value)
+
+
+def label_value(label, value):
+    """ "Label: value" with the punctuation of the reader's language ("Label : valeur" in French)."""
+    return _("%(label)s: %(value)s") % {"label": label, "value": value}
 
 
 def element(tag, attributes=None, content=""):
@@ -98,6 +117,27 @@ def text_width(content, size=FONT_SIZE):
     return len(content) * size * 0.56
 
 
+def spaced_labels(ticks, size=12, gap=6):
+    """The (x, label) pairs of an axis whose labels, centred on x, do not overlap: left to right, a label that
+    would touch the one before is left out (its grid line stays); the last one, the end of the axis, always
+    shows, in place of the ones before it that it would touch. French labels ("1 an", "2 ans") are longer
+    than English ones, so fewer of them fit."""
+
+    def span(tick):
+        half = text_width(tick[1], size) / 2
+        return tick[0] - half, tick[0] + half
+
+    kept = []
+    for tick in ticks:
+        if not kept or span(tick)[0] >= span(kept[-1])[1] + gap:
+            kept.append(tick)
+    if ticks and kept[-1] is not ticks[-1]:
+        while len(kept) > 1 and span(ticks[-1])[0] < span(kept[-1])[1] + gap:
+            kept.pop()
+        kept.append(ticks[-1])
+    return kept
+
+
 def shorten(content, width, size=FONT_SIZE):
     if text_width(content, size) <= width:
         return content
@@ -108,7 +148,10 @@ def shorten(content, width, size=FONT_SIZE):
 def wrap(content, width, size=FONT_SIZE):
     """Words laid out in lines no wider than `width` (a long note in French, say)."""
     lines, line = [], ""
-    for word in content.split():
+    # Only ordinary spaces break a line: a no-break space keeps "Boîte :" or "2 mois" together.
+    for word in content.split(" "):
+        if not word:
+            continue
         candidate = f"{line} {word}".strip()
         if line and text_width(candidate, size) > width:
             lines.append(line)
@@ -235,7 +278,7 @@ def stacked_bars(uid, title, description, categories, series, axis_label=""):
                         "stroke": PAPER,
                         "stroke-width": "0.8",
                     },
-                    tooltip(f"{category} · {s['label']}: {number(value)}"),
+                    tooltip(label_value(f"{category} · {s['label']}", number(value))),
                 )
             )
             stacked += value
@@ -275,7 +318,7 @@ def apology_bars(uid, title, description, rows, levels):
             if not count:
                 continue
             width = count / total * (x1 - x0)
-            share = round(100 * count / total)
+            share = 100 * count / total
             parts.append(
                 element(
                     "rect",
@@ -288,7 +331,9 @@ def apology_bars(uid, title, description, rows, levels):
                         "stroke": PAPER,
                         "stroke-width": "1",
                     },
-                    tooltip(f"{row['label']} · {levels[level]}: {number(count)} ({share} %)"),
+                    tooltip(
+                        label_value(f"{row['label']} · {levels[level]}", f"{number(count)} ({format_percent(share)})")
+                    ),
                 )
             )
             label = number(count)
@@ -342,10 +387,9 @@ def delay_boxes(uid, title, description, rows, note):
     row_height, top = 30, 8
     parts = []
     axis_y = top + len(rows) * row_height + 4
-    for tick, label in delay_ticks():
-        if tick > maximum:
-            break
-        x = delay_x(tick, maximum, x0, x1)
+    ticks = [(delay_x(tick, maximum, x0, x1), label) for tick, label in delay_ticks() if tick <= maximum]
+    labelled = spaced_labels(ticks)
+    for x, label in ticks:
         parts.append(
             element(
                 "line",
@@ -359,7 +403,8 @@ def delay_boxes(uid, title, description, rows, note):
                 },
             )
         )
-        parts.append(text(x, axis_y + 16, label, text_anchor="middle", font_size="12", fill=MUTED))
+        if (x, label) in labelled:
+            parts.append(text(x, axis_y + 16, label, text_anchor="middle", font_size="12", fill=MUTED))
     for r, row in enumerate(rows):
         y = top + r * row_height
         middle = y + row_height / 2
@@ -377,7 +422,7 @@ def delay_boxes(uid, title, description, rows, note):
             "q3": days_text(row["q3"]),
             "min": days_text(row["min"]),
             "max": days_text(row["max"]),
-            "n": row["n"],
+            "n": number(row["n"]),
         }
         group = [
             tooltip(summary),
@@ -434,7 +479,7 @@ def delay_boxes(uid, title, description, rows, note):
             )
         )
         parts.append(element("g", None, "".join(group)))
-        parts.append(text(x1 + 10, middle + 4, f"{days_text(row['median'])} · n = {row['n']}", font_size="12"))
+        parts.append(text(x1 + 10, middle + 4, f"{days_text(row['median'])} · n = {number(row['n'])}", font_size="12"))
     lines = wrap(note, WIDTH, 12)
     for i, line in enumerate(lines):
         parts.append(text(0, axis_y + 36 + 16 * i, line, font_size="12", fill=MUTED))
@@ -444,13 +489,13 @@ def delay_boxes(uid, title, description, rows, note):
 def decade_grid(x, low, high, top, bottom):
     """The ratio charts' log scale: a vertical line at each power of ten from 10**low to 10**high, labelled below."""
     parts = []
-    for decade in range(low, high + 1):
-        position = x(10**decade)
+    ticks = [(x(10**decade), ratio_text(10**decade)) for decade in range(low, high + 1)]
+    labelled = spaced_labels(ticks)
+    for position, label in ticks:
         line = {"x1": coordinate(position), "x2": coordinate(position), "y1": str(top - 4), "y2": coordinate(bottom)}
         parts.append(element("line", {**line, "stroke": GRID, "stroke-width": "1"}))
-        parts.append(
-            text(position, bottom + 16, ratio_text(10**decade), text_anchor="middle", font_size="12", fill=MUTED)
-        )
+        if (position, label) in labelled:
+            parts.append(text(position, bottom + 16, label, text_anchor="middle", font_size="12", fill=MUTED))
     return parts
 
 
@@ -560,7 +605,7 @@ def ratio_histogram(uid, title, description, ratios, median=None, median_label="
                     "height": coordinate(height),
                     "fill": BLUE,
                 },
-                tooltip(bin_label + f": {count}"),
+                tooltip(label_value(bin_label, number(count))),
             )
         )
         parts.append(text((start + end) / 2, bottom - height - 4, number(count), text_anchor="middle", font_size="11"))
@@ -594,7 +639,7 @@ def horizontal_bars(uid, title, description, rows):
             element(
                 "rect",
                 {"x": str(x0), "y": coordinate(y + 2), "width": coordinate(width), "height": "18", "fill": BLUE},
-                tooltip(f"{row['label']}: {row['note']}"),
+                tooltip(label_value(row["label"], row["note"])),
             )
         )
         parts.append(text(x0 + width + 8, y + 15, row["note"], font_size="12"))

@@ -1,15 +1,17 @@
-"""Text helpers: Markdown to safe HTML, money in the reader's language, delays written honestly."""
+"""Text helpers: Markdown to safe HTML, and money, percentages, dates and delays written in the reader's language."""
 
 from __future__ import annotations
 
 import datetime
 import math
+import re
 import threading
 from decimal import Decimal
 
 import markdown
 import nh3
-from django.utils.formats import number_format
+from django.utils import dateformat
+from django.utils.formats import get_format, number_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext, ngettext_lazy
 from django.utils.translation import gettext as _
@@ -47,7 +49,26 @@ def render_markdown(source: str) -> str:
     return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
 
 
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥", "CHF": "CHF"}
+def _french():
+    return (get_language() or "en").startswith("fr")
+
+
+# The sign of each currency in each language: its symbol where readers know it without doubt, its ISO code
+# otherwise (a French reader writes "1 200 USD", "$" alone being every dollar). English puts the sign first,
+# French after the amount; the sign is the same for small and big amounts.
+CURRENCY_SIGNS = {
+    "en": {"EUR": "€", "USD": "$", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥"},
+    "fr": {"EUR": "€", "GBP": "£"},
+}
+
+
+def _with_currency(number: str, currency: str) -> str:
+    if _french():
+        return f"{number}\u00a0{CURRENCY_SIGNS['fr'].get(currency, currency)}"
+    sign = CURRENCY_SIGNS["en"].get(currency, currency)
+    if sign[-1].isalpha():  # CHF 1,200, not CHF1,200
+        return f"{sign}\u00a0{number}"
+    return f"{sign}{number}"
 
 
 def format_money(amount, currency: str) -> str:
@@ -56,28 +77,43 @@ def format_money(amount, currency: str) -> str:
         return ""
     amount = Decimal(amount)
     decimals = 0 if amount == amount.to_integral_value() else 2
-    number = number_format(amount, decimal_pos=decimals, use_l10n=True, force_grouping=True)
-    symbol = CURRENCY_SYMBOLS.get(currency, currency)
-    if (get_language() or "en").startswith("fr"):
-        return f"{number}\u00a0{symbol}"
-    if len(symbol) > 1 and symbol.isalpha():
-        return f"{symbol}\u00a0{number}"
-    return f"{symbol}{number}"
+    return _with_currency(number_format(amount, decimal_pos=decimals, use_l10n=True, force_grouping=True), currency)
 
 
 def format_big_money(amount, currency: str) -> str:
-    """Headline figures: "USD 180 million" reads better than every digit."""
+    """Headline figures: "$180 million", "180 millions USD" read better than every digit; the currency is written
+    as format_money writes it."""
     amount = Decimal(amount)
     # The count picks the plural form: French writes "1,5 million" but "2 millions".
     for threshold, template in (
-        (Decimal(10) ** 9, ngettext_lazy("%(currency)s %(n)s billion", "%(currency)s %(n)s billion", "count")),
-        (Decimal(10) ** 6, ngettext_lazy("%(currency)s %(n)s million", "%(currency)s %(n)s million", "count")),
+        (Decimal(10) ** 9, ngettext_lazy("%(n)s billion", "%(n)s billion", "count")),
+        (Decimal(10) ** 6, ngettext_lazy("%(n)s million", "%(n)s million", "count")),
     ):
         if amount >= threshold:
             value = amount / threshold
             value = value.quantize(Decimal(1) if value == value.to_integral_value() else Decimal("0.1"))
-            return template % {"currency": currency, "n": number_format(value, use_l10n=True), "count": int(value)}
+            words = template % {"n": number_format(value, use_l10n=True), "count": int(value)}
+            return _with_currency(words, currency)
     return format_money(amount, currency)
+
+
+def format_percent(value) -> str:
+    """A whole percentage: "17%" in English, "17 %" in French (a narrow no-break space before the sign)."""
+    number = number_format(round(value), use_l10n=True, force_grouping=True)
+    return f"{number}\u202f%" if _french() else f"{number}%"
+
+
+# A "j" (day of the month) followed by a month, unescaped: where French writes "1er" for the first day.
+_DAY_BEFORE_MONTH = re.compile(r"(?<!\\)j(?= [FMNE])")
+
+
+def date_format(value, format=None, use_l10n=None) -> str:
+    """Django's `date_format` (a format name such as "DATE_FORMAT" or a format string), with the ordinal French
+    gives the first day of a month: "1er mars 2009", "2 mars 2009"."""
+    format_string = get_format(format or "DATE_FORMAT", use_l10n=use_l10n)
+    if value.day == 1 and _french():
+        format_string = _DAY_BEFORE_MONTH.sub(r"j\\e\\r", format_string)
+    return dateformat.format(value, format_string)
 
 
 def _span_days(start, start_precision, end, end_precision):

@@ -71,9 +71,9 @@ def test_apology_bars_show_shares_and_counts():
     assert_accessible(root)
     segments = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
     assert [s.find(f"{SVG}title").text for s in segments] == [
-        "All cases · Refused: 1 (25 %)",
-        "All cases · Formal: 1 (25 %)",
-        "All cases · Sincere: 2 (50 %)",
+        "All cases · Refused: 1 (25%)",
+        "All cases · Formal: 1 (25%)",
+        "All cases · Sincere: 2 (50%)",
     ]
     widths = [float(s.get("width")) for s in segments]
     assert widths[2] == pytest.approx(2 * widths[0], abs=0.2)

@@ -98,13 +98,13 @@ def test_the_placeholder_check_catches_a_lost_or_renamed_placeholder():
 
 
 def punctuation_faults(text):
-    """French typography: a non-breaking space before : ; ? ! and inside « », the typographic apostrophe."""
+    """French typography: a narrow no-break space before : ; ? ! and inside « », the typographic apostrophe."""
     text = re.sub(r"<code>.*?</code>|<[^>]+>|&\w+;|\w+://", "", text)
     faults = []
-    for match in re.finditer(r"(.)([:;?!])(?=\s|$|\u00a0»|»)", text):
-        if match.group(1) not in (NBSP, NNBSP):
+    for match in re.finditer(r"(.)([:;?!])(?=\s|$|\u202f»|»)", text):
+        if match.group(1) != NNBSP:
             faults.append(match.group(0))
-    faults += re.findall(r"«[^\u00a0\u202f]|[^\u00a0\u202f]»", text)
+    faults += re.findall(r"«[^\u202f]|[^\u202f]»", text)
     faults += re.findall(r"\w'\w", text)
     return faults
 
@@ -124,8 +124,9 @@ def test_the_typography_check_catches_the_usual_faults():
     assert punctuation_faults("Trier par :") == [" :"]
     assert punctuation_faults("Quand ?") == [" ?"]
     assert punctuation_faults("« guillemets »") == ["« ", " »"]
+    assert punctuation_faults(f"Trier par{NBSP}: «{NBSP}ça{NBSP}»") == [f"{NBSP}:", f"«{NBSP}", f"{NBSP}»"]
     assert punctuation_faults("l'entreprise") == ["l'e"]
-    assert punctuation_faults(f"Trier par{NBSP}: «{NBSP}ça{NBSP}» l’entreprise https://example.org") == []
+    assert punctuation_faults(f"Trier par{NNBSP}: «{NNBSP}ça{NNBSP}» l’entreprise https://example.org") == []
 
 
 # The compiled catalogue ------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ def test_seeded_taxonomy_names_are_in_the_catalogue():
 
 
 @pytest.mark.django_db
-def test_the_four_lessons_carry_the_headings_of_the_seed_article():
+def test_the_four_lessons_in_french():
     seeded = Lesson.objects.order_by("position").values_list("title", flat=True)
     with translation.override("fr"):
         titles = [translation.gettext(title) for title in seeded]
@@ -184,14 +185,14 @@ def test_the_four_lessons_carry_the_headings_of_the_seed_article():
         "S’excuser, et bien le faire",
         "Quand ça dérape, il est urgent d’informer ses clients",
         "Le service promis doit être rendu",
-        "Un bad buzz coûte bien plus cher que le remède",
+        "Un bad buzz coûte bien plus cher que la réparation",
     ]
 
 
 def test_the_apology_scale_in_french():
     with translation.override("fr"):
         labels = [str(quality.label) for quality in ApologyQuality]
-    assert labels == ["Refus", "Aucune", "Fausses excuses", "Formelles", "Sincères", "Exemplaires"]
+    assert labels == ["Refus", "Aucune", "Fausses excuses", "Protocolaires", "Sincères", "Exemplaires"]
 
 
 # Pages -----------------------------------------------------------------------------------------------
@@ -242,7 +243,7 @@ def test_catalogue_in_french_at_its_french_address(client, edf_case):
     assert '<html lang="fr">' in text
     assert "Trier par" in text
     assert "1 cas" in text
-    assert "Excuses\u00a0: Refus" in text
+    assert "Excuses\u202f: Refus" in text
     assert "Énergie" in text
     assert "Facture absurde" in text
 
@@ -250,7 +251,7 @@ def test_catalogue_in_french_at_its_french_address(client, edf_case):
 @pytest.mark.django_db
 def test_filter_chips_name_seeded_sectors_in_french(french, edf_case):
     page = french.get(in_language(reverse("incidents:incident_list"), "fr"), {"sector": "energy"}).content.decode()
-    assert "Secteur\u00a0: Énergie" in page
+    assert "Secteur\u202f: Énergie" in page
 
 
 @pytest.mark.django_db
@@ -263,7 +264,7 @@ def test_case_page_in_french(french, edf_case):
     assert "environ 2\u00a0mois après l’incident" in page
     assert "estimé à 88\u00a0247\u00a0€" in page
     assert "S’excuser, et bien le faire" in page
-    assert "Victime d’une entreprise du secteur «\u00a0Énergie\u00a0»\u00a0?" in page
+    assert "Victime d’une entreprise du secteur «\u202fÉnergie\u202f»\u202f?" in page
 
 
 @pytest.mark.django_db
@@ -298,7 +299,7 @@ def test_the_language_link_switches_to_french(client):
 def test_admin_login_page_in_french(french):
     page = french.get(reverse("admin:login")).content.decode()
     assert '<html lang="fr"' in page
-    assert "Sévices clients\u00a0: rédaction" in page
+    assert "Sévices clients\u202f: rédaction" in page
     assert "Nom d’utilisateur" in page
     assert "Mot de passe" in page
     assert "Connexion" in page

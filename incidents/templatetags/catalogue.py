@@ -1,8 +1,9 @@
 from django import template
 from django.utils.translation import gettext
 
+from incidents.charts import ratio_number
 from incidents.models import ApologyQuality
-from incidents.text import format_money
+from incidents.text import date_format, format_money
 
 register = template.Library()
 
@@ -10,6 +11,19 @@ register = template.Library()
 @register.filter
 def money(amount, currency):
     return format_money(amount, currency)
+
+
+@register.filter(expects_localtime=True)
+def long_date(value, format_name="DATE_FORMAT"):
+    """A date written out in the reader's language: "March 1, 2009", "1er mars 2009" (Django's `date` filter
+    would write "1 mars 2009"). Takes a format name or a format string, as `date` does."""
+    return date_format(value, format_name) if value else ""
+
+
+@register.filter
+def times(value):
+    """How many times one cost is another, for a sentence: "{{ ratio|times }} times" ("55,385 times")."""
+    return ratio_number(value) if value is not None else "–"
 
 
 @register.filter
