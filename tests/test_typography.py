@@ -15,6 +15,7 @@ import polib
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -180,6 +181,14 @@ def test_french_keeps_numbers_and_their_units_together(client, catalogue):
     with translation.override("fr"):
         assert charts.number(1234.5) == f"1{NBSP}234,5"
         assert format_big_money(Decimal("2500000"), "EUR") == f"2,5{NBSP}millions{NBSP}€"
+
+
+def test_shortened_texts_keep_their_no_break_spaces():
+    """A card shows the first words of a summary: "88 247 €" and "« Dell Hell »" stay whole and unbroken."""
+    summary = f"Une facture de 88{NBSP}247{NBSP}€ et des billets «{NNBSP}Dell Hell{NNBSP}» qui font le tour du web"
+    shortened = Template("{% load catalogue %}{{ text|truncate_words:9 }}").render(Context({"text": summary}))
+    assert shortened == f"Une facture de 88{NBSP}247{NBSP}€ et des billets «{NNBSP}Dell Hell{NNBSP}» …"
+    assert Template("{% load catalogue %}{{ text|truncate_words:30 }}").render(Context({"text": summary})) == summary
 
 
 @pytest.mark.django_db

@@ -1,3 +1,5 @@
+import re
+
 from django import template
 from django.utils.translation import gettext
 
@@ -24,6 +26,16 @@ def long_date(value, format_name="DATE_FORMAT"):
 def times(value):
     """How many times one cost is another, for a sentence: "{{ ratio|times }} times" ("55,385 times")."""
     return ratio_number(value) if value is not None else "–"
+
+
+@register.filter(is_safe=True)
+def truncate_words(value, count):
+    """Django's `truncatewords` ("The first words …"), breaking only at ordinary spaces and line ends: a no-break
+    space keeps "88 247 €" or "« Dell Hell »" together and stays a no-break space (`truncatewords` splits at
+    every space and joins the words back with ordinary ones)."""
+    words = re.split(r"[ \t\r\n]+", str(value).strip())
+    count = int(count)
+    return " ".join(words) if len(words) <= count else " ".join(words[:count]) + " …"
 
 
 @register.filter
