@@ -8,6 +8,7 @@ is retracted or merged leaves the feeds. Every feed answers conditional requests
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 
 from django.conf import settings
@@ -153,6 +154,46 @@ class SectorCasesFeed(CaseFeed):
 
 class SectorCasesAtomFeed(AtomMixin, SectorCasesFeed):
     pass
+
+
+class CorrectionsFeed(Feed):
+    """Every correction to a published case, newest first: what /corrections/ lists."""
+
+    feed_type = Rss201rev2Feed
+
+    def items(self):
+        from incidents.views import published_corrections
+
+        return published_corrections()[:FEED_SIZE]
+
+    def title(self):
+        return _("%(site)s: corrections") % {"site": settings.SITE_NAME}
+
+    def link(self):
+        return reverse("incidents:corrections")
+
+    def description(self):
+        return _("Every correction made to a published case, newest first.")
+
+    def item_title(self, item):
+        return _("Correction to %(reference)s: %(title)s") % {
+            "reference": item.incident.reference,
+            "title": item.incident.title,
+        }
+
+    def item_description(self, item):
+        return item.note
+
+    def item_link(self, item):
+        return f"{item.incident.get_absolute_url()}#corrections-title"
+
+    def item_guid(self, item):
+        return f"{item.incident.get_absolute_url()}#correction-{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item):
+        return datetime.datetime.combine(item.date, datetime.time(12), tzinfo=datetime.UTC)
 
 
 # Conditional GET -----------------------------------------------------------------------------------------

@@ -99,6 +99,14 @@ def feed_links(request, context):
                     "href": reverse(f"incidents:sector_feed_{kind}", kwargs={"slug": sector.slug}),
                 }
             )
+    if url_name == "corrections":
+        links.append(
+            {
+                "type": "application/rss+xml",
+                "title": _("Corrections (RSS)"),
+                "href": reverse("incidents:corrections_feed"),
+            }
+        )
     for link in links:
         link["href"] = absolute(request, link["href"])
     return links

@@ -41,6 +41,8 @@ urlpatterns = [
     path("lessons/<slug:slug>/", views.lesson_detail, name="lesson_detail"),
     path("healthz", views.healthz, name="healthz"),
     path("about/", views.AboutView.as_view(), name="about"),
+    path("corrections/", views.CorrectionListView.as_view(), name="corrections"),
+    path("corrections/feed/", feeds.CorrectionsFeed(), name="corrections_feed"),
     path("methodology/", views.MethodologyView.as_view(), name="methodology"),
     path("language/<str:code>/", views.set_language, name="set_language"),
     # Journalists: feeds, sitemap, open data, API, oEmbed.

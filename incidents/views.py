@@ -24,6 +24,7 @@ from incidents.models import (
     APOLOGY_DEFINITIONS,
     ApologyQuality,
     Company,
+    Correction,
     CostEstimate,
     CostKind,
     Incident,
@@ -303,6 +304,25 @@ def lesson_detail(request, slug):
     page = paginate(request, cases, key=f"lesson:{lesson.pk}")
     context = {"lesson": lesson, "page_obj": page, "cards": case_cards(page)}
     return render(request, "incidents/lesson_detail.html", context)
+
+
+class CorrectionListView(ListView):
+    """/corrections/: every correction made to a published case, newest first, as a newsroom publishes them."""
+
+    template_name = "incidents/corrections.html"
+    context_object_name = "corrections"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return published_corrections()
+
+
+def published_corrections():
+    return (
+        Correction.objects.filter(incident__status=Status.PUBLISHED)
+        .select_related("incident__company")
+        .order_by("-date", "-id")
+    )
 
 
 class AboutView(TemplateView):

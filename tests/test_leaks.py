@@ -54,6 +54,8 @@ PUBLIC_SURFACES = [
     Surface("sector", "/sectors/{w.sector.slug}/"),
     Surface("lesson", "/lessons/{w.lesson.slug}/"),
     Surface("about", "/about/"),
+    Surface("corrections", "/corrections/"),
+    Surface("corrections feed", "/corrections/feed/", "feed"),
     Surface("methodology", "/methodology/"),
     Surface("submit a tip", "/submit/"),
     Surface("insights", "/insights/"),
@@ -244,6 +246,11 @@ def make_world():
     # An unpublished case of a visible company must not change that company's figures.
     visible_draft = hidden_case(company, "visibledraft", Status.DRAFT, sector_case=shown)
     hidden = [draft, review, retracted, visible_draft]
+    # Corrections are listed site-wide (/corrections/): only those of published cases.
+    from incidents.models import Correction
+
+    for case in [shown, *hidden]:
+        Correction.objects.create(incident=case, note_en=f"A fact corrected in {case.title}.")
     return SimpleNamespace(
         sector=sector,
         harm=harm,

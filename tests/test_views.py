@@ -511,3 +511,27 @@ def test_uploaded_media_are_served_under_make_run_only(client, settings, tmp_pat
     assert client.get("/media/../settings.py").status_code in (400, 404)  # never outside MEDIA_ROOT
     settings.DEBUG = False
     assert client.get("/media/cases/photo.txt").status_code == 404
+
+
+def test_the_corrections_log_lists_every_correction_of_published_cases_newest_first(client, catalogue):
+    import feedparser
+
+    from incidents.models import Correction
+
+    edf, sncf = catalogue["edf"], catalogue["sncf"]
+    Correction.objects.create(incident=edf, date=datetime.date(2026, 3, 1), note_en="The bill was 88,247 euros.")
+    Correction.objects.create(
+        incident=sncf, date=datetime.date(2026, 5, 2), note_en="The delay was 15 hours.", note_fr="Quinze heures."
+    )
+    hidden = factories.draft(title="A draft never shown")
+    Correction.objects.create(incident=hidden, note_en="Not for readers.")
+    page = client.get("/corrections/").text
+    assert page.index("The delay was 15 hours.") < page.index("The bill was 88,247 euros.")
+    assert "Not for readers." not in page and "A draft never shown" not in page
+    assert f'href="{edf.get_absolute_url()}#corrections-title"' in page
+    assert 'href="http://testserver/corrections/feed/"' in page  # the feed, announced in the head
+    french = client.get("/fr/corrections/").text
+    assert "Quinze heures." in french and '<p lang="en">The bill was 88,247 euros.</p>' in french
+    feed = feedparser.parse(client.get("/corrections/feed/").content)
+    assert [entry.summary for entry in feed.entries] == ["The delay was 15 hours.", "The bill was 88,247 euros."]
+    assert feed.entries[0].link == f"http://testserver{sncf.get_absolute_url()}#corrections-title"
