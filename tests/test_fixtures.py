@@ -134,3 +134,17 @@ def test_a_broken_demo_file_is_a_clear_error_that_adds_nothing(tmp_path):
     with pytest.raises(CommandError, match="Cannot read the demo catalogue"):
         call_command("load_demo", fixture=str(broken), verbosity=0)
     assert not Sector.objects.filter(slug="x").exists()
+
+
+def test_every_demo_source_on_the_web_has_an_archived_copy(client, demo):
+    import re
+
+    for source in Source.objects.all():
+        if not source.url:
+            continue  # print only: the magazine article of the seed stories
+        date = source.published_on.strftime("%Y%m%d") if source.published_on else r"\d{4,8}"
+        assert re.fullmatch(rf"https://web\.archive\.org/web/{date}/{re.escape(source.url)}", source.archive_url)
+    case = Incident.objects.get(pk=4)
+    page = client.get(case.get_absolute_url()).text
+    for source in case.sources.exclude(url=""):
+        assert f'<a href="{source.archive_url}" rel="noopener">archived copy</a>' in page
