@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 
 from incidents import charts
 from incidents.i18n import in_language
-from incidents.models import ApologyQuality, CostKind, DatePrecision, Incident, Lesson
+from incidents.models import ApologyQuality, Correction, CostKind, DatePrecision, Incident, Lesson
 from incidents.text import date_format, format_big_money, format_money, format_percent
 from tests import factories
 
@@ -136,6 +136,7 @@ def public_pages(client, catalogue, language):
         reverse("incidents:methodology"),
         reverse("incidents:about"),
         reverse("incidents:data"),
+        reverse("incidents:corrections"),
     ]
     paths = [in_language(path, language) for path in paths] + [f"/{language}/no-such-page/".replace("/en/", "/")]
     return {path: visible_text(client.get(path).content.decode()) for path in paths}
@@ -192,11 +193,14 @@ def test_shortened_texts_keep_their_no_break_spaces():
 
 
 @pytest.mark.django_db
-def test_french_writes_the_first_of_the_month_1er(client):
-    case = factories.incident()
+def test_french_writes_the_first_of_the_month_1er(client, catalogue):
+    Correction.objects.create(incident=catalogue["french"], date=datetime.date(2024, 3, 1), note="La date")
+    corrections = client.get(in_language(reverse("incidents:corrections"), "fr")).text
+    assert ">1er mars 2024</time>" in corrections
+    assert ">March 1, 2024</time>" in client.get(reverse("incidents:corrections")).text
     for day, french, english in ((1, "1er mars 2024", "March 1, 2024"), (2, "2 mars 2024", "March 2, 2024")):
         moment = timezone.make_aware(datetime.datetime(2024, 3, day, 12))
-        Incident.objects.filter(pk=case.pk).update(updated_at=moment)
+        Incident.objects.update(updated_at=moment)
         cache.clear()  # the page is cached until the catalogue changes, and update() tells no one
         assert (
             f"Dernière modification{NNBSP}: {french}." in client.get(in_language(reverse("incidents:data"), "fr")).text
