@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from incidents.models import ApologyQuality, Correction, Status
 from tests import factories
@@ -326,3 +327,186 @@ def test_the_case_pages_json_ld_says_what_the_api_says(client, catalogue):
     assert article["image"]["url"] == item["card_url"]
     assert [c["name"] for c in article["citation"]] == [s["title"] for s in item["sources"]]
     assert [c["text"] for c in article["correction"]] == [c["note"] for c in item["corrections"]]
+
+
+# Languages --------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bilingual():
+    """A French case translated into English (its response in French only), and an English case whose translation
+    has only begun (its title and one event)."""
+    energy = factories.sector(name="Energy", slug="energy")
+    edf = factories.company(name="EDF", slug="edf", sector=energy)
+    french = factories.incident(
+        company=edf,
+        language="fr",
+        title="Une facture de 88 247 €",
+        summary="EDF a facturé 88 247 € à une retraitée.",
+        story="La facture était absurde.",
+        lesson="S’excuser tôt.",
+        apology_text="Nous regrettons.",
+        response="Un geste commercial.",
+        title_en="A bill of €88,247",
+        summary_en="EDF billed a pensioner €88,247.",
+        story_en="The bill was absurd.",
+        lesson_en="Apologise early.",
+        apology_text_en="We are sorry.",
+        apology_quality=ApologyQuality.FORMAL,
+        occurred_on=datetime.date(2009, 12, 1),
+    )
+    factories.event(french, description_fr="Premier courrier", description_en="First letter")
+    factories.cost(french, "88247", note_fr="Montant facturé", note_en="Amount billed")
+    Correction.objects.create(incident=french, note_fr="Date corrigée.", note_en="Date corrected.")
+    english = factories.incident(
+        company=edf,
+        title="Meter replaced twice",
+        summary="Twice.",
+        title_fr="Compteur remplacé deux fois",
+        occurred_on=datetime.date(2021, 6, 1),
+    )
+    factories.event(english, description_en="The meter was replaced.", description_fr="Le compteur a été remplacé.")
+    return {"fr": french, "en": english}
+
+
+def french_label(quality):
+    with translation.override("fr"):
+        return str(quality.label)
+
+
+def texts(item):
+    return (
+        item["title"],
+        item["summary"],
+        item["story"],
+        item["lesson"],
+        item["apology"]["text"],
+        item["response"],
+        [event["description"] for event in item["timeline"]],
+        [cost["note"] for cost in item["costs"]],
+        [correction["note"] for correction in item["corrections"]],
+    )
+
+
+def test_lang_chooses_the_language_of_every_text_of_a_case(client, bilingual):
+    case = bilingual["fr"]
+    french = client.get(f"/api/cases/{case.pk}/", {"lang": "fr"})
+    assert french.status_code == 200 and french["Content-Language"] == "fr"
+    item = french.json()
+    assert texts(item) == (
+        "Une facture de 88 247 €",
+        "EDF a facturé 88 247 € à une retraitée.",
+        "La facture était absurde.",
+        "S’excuser tôt.",
+        "Nous regrettons.",
+        "Un geste commercial.",
+        ["Premier courrier"],
+        ["Montant facturé"],
+        ["Date corrigée."],
+    )
+    assert (item["language"], item["original_language"], item["available_languages"]) == ("fr", "fr", ["en", "fr"])
+    assert item["apology"]["label"] == french_label(ApologyQuality.FORMAL) != "Formal"
+    assert item["apology"]["slug"] == "formal"
+    assert item["url"] == f"http://testserver/fr{case.get_absolute_url()}"
+
+    english = client.get(f"/api/cases/{case.pk}/", {"lang": "en"})
+    assert english["Content-Language"] == "en"
+    item = english.json()
+    # The response exists in French only: given in French rather than left out, as the case page shows it.
+    assert texts(item) == (
+        "A bill of €88,247",
+        "EDF billed a pensioner €88,247.",
+        "The bill was absurd.",
+        "Apologise early.",
+        "We are sorry.",
+        "Un geste commercial.",
+        ["First letter"],
+        ["Amount billed"],
+        ["Date corrected."],
+    )
+    assert (item["language"], item["original_language"]) == ("en", "fr")
+    assert item["apology"]["label"] == "Formal" and item["sector"]["name"] == "Energy"
+    assert item["url"] == f"http://testserver{case.get_absolute_url()}"
+    assert client.get(f"/api/cases/{case.pk}/").json() == item  # English by default
+
+
+def test_a_case_not_written_in_the_language_asked_comes_in_its_original_one(client, bilingual):
+    case = bilingual["en"]
+    item = client.get(f"/api/cases/{case.pk}/", {"lang": "fr"}).json()
+    # Its French title and event are not a French case yet: every text comes in English, as `language` says.
+    assert (item["title"], item["timeline"][0]["description"]) == ("Meter replaced twice", "The meter was replaced.")
+    assert (item["language"], item["original_language"], item["available_languages"]) == ("en", "en", ["en"])
+    assert item["apology"]["label"] == french_label(ApologyQuality.NONE) != "None"  # labels follow the language asked
+
+
+def test_the_french_address_answers_in_french_and_lang_still_wins(client, bilingual):
+    case = bilingual["fr"]
+    data = client.get("/fr/api/cases/").json()
+    assert [(item["title"], item["language"]) for item in data["results"]] == [
+        ("Meter replaced twice", "en"),
+        ("Une facture de 88 247 €", "fr"),
+    ]
+    assert data["results"][1]["api_url"] == f"http://testserver/fr/api/cases/{case.pk}/"
+    assert client.get(f"/fr/api/cases/{case.pk}/", {"lang": "en"}).json()["title"] == "A bill of €88,247"
+    listed = client.get("/api/cases/", {"lang": "fr", "page_size": 1})
+    assert listed["Content-Language"] == "fr"
+    assert listed.json()["next"] == "http://testserver/api/cases/?lang=fr&page_size=1&page=2"  # it keeps the language
+
+
+@pytest.mark.parametrize("lang", ["de", "FR", "en-GB", "\x00", "fr,en"])
+def test_an_unknown_language_is_a_400_that_names_the_parameter(client, bilingual, lang):
+    for url in ("/api/cases/", f"/api/cases/{bilingual['fr'].pk}/", "/api/cases/999999/"):
+        response = client.get(url, {"lang": lang})
+        assert response.status_code == 400, url
+        assert response.json() == {"detail": "Invalid language.", "errors": {"lang": [{"message": "One of: en, fr."}]}}
+
+
+def test_a_merged_case_redirects_in_the_same_language(client, catalogue):
+    merged = factories.hidden_cases("ALSO-HIDDEN", merged_into=catalogue["edf"])[Status.MERGED]
+    response = client.get(f"/api/cases/{merged.pk}/", {"lang": "fr"})
+    assert response.status_code == 301 and response["Location"] == f"/api/cases/{catalogue['edf'].pk}/?lang=fr"
+
+
+def test_the_openapi_document_describes_lang_and_the_language_fields(client, bilingual):
+    from openapi_schema_validator import OAS31Validator, oas31_format_checker
+    from openapi_schema_validator import validate as validate_instance
+
+    document = client.get("/api/schema/").json()
+    for path in ("/api/cases/", "/api/cases/{id}/"):
+        parameters = {p["name"]: p for p in document["paths"][path]["get"]["parameters"]}
+        schema = parameters["lang"]["schema"]
+        assert (schema["type"], schema["enum"]) == ("string", ["en", "fr"]), path
+        assert "original language" in schema["description"]
+    case_out = document["components"]["schemas"]["CaseOut"]["properties"]
+    assert case_out["original_language"]["enum"] == ["en", "fr"]
+    assert case_out["available_languages"]["items"]["enum"] == ["en", "fr"]
+    assert "asked for" in case_out["language"]["description"]
+    answers = [
+        ("/api/cases/{id}/", f"/api/cases/{bilingual['fr'].pk}/", {"lang": "fr"}, 200),
+        ("/api/cases/{id}/", f"/api/cases/{bilingual['fr'].pk}/", {"lang": "xx"}, 400),
+        ("/api/cases/", "/api/cases/", {"lang": "fr"}, 200),
+        ("/api/cases/", "/api/cases/", {"lang": "xx"}, 400),
+    ]
+    for path, url, query, status in answers:
+        response = client.get(url, query)
+        assert response.status_code == status, (url, query)
+        validate_instance(
+            response.json(),
+            answer_schema(document, path, status),
+            cls=OAS31Validator,
+            format_checker=oas31_format_checker,
+        )
+
+
+def test_the_case_page_s_json_ld_says_which_language_its_texts_are_in(client, bilingual):
+    import extruct
+
+    def article(url):
+        page = client.get(url).text
+        return next(i for i in extruct.extract(page, syntaxes=["json-ld"])["json-ld"] if i["@type"] == "Article")
+
+    url, english_url = bilingual["fr"].get_absolute_url(), bilingual["en"].get_absolute_url()
+    assert (article(url)["inLanguage"], article(url)["headline"]) == ("en", "A bill of €88,247")
+    assert (article(f"/fr{url}")["inLanguage"], article(f"/fr{url}")["headline"]) == ("fr", "Une facture de 88 247 €")
+    untranslated = article(f"/fr{english_url}")
+    assert (untranslated["inLanguage"], untranslated["headline"]) == ("en", "Meter replaced twice")

@@ -284,12 +284,12 @@ def test_case_page_json_ld_is_an_article_about_the_company(client, case):
 
 
 def test_json_ld_cannot_be_broken_out_of(client, case):
-    case.title = 'The "</script><script>alert(1)</script>" case & more'
+    case.title_fr = 'The "</script><script>alert(1)</script>" case & more'  # the case is written in French
     case.save()
     page = client.get(case.get_absolute_url()).text
     assert "<script>alert(1)" not in page
     items = extruct.extract(page, syntaxes=["json-ld"])["json-ld"]
-    assert items[0]["name"] == case.title
+    assert items[0]["name"] == case.title_fr
 
 
 def test_feed_autodiscovery_links(client, case):

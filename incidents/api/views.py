@@ -6,6 +6,8 @@ ninja's needs inline script, which the site's Content-Security-Policy refuses).
 
 The list accepts exactly the parameters of /cases/ (the same IncidentFilterSet validates them), plus `page`
 and `page_size`. Input the FilterSet does not accept is a 400 with the errors as JSON, never a 500.
+Both operations take `lang` (en or fr): the language the answer is read in (incidents/api/schemas.py), English
+by default, French through the /fr/ address.
 Published cases only; a merged case answers 301 to the surviving case, a retracted one 410 with what
 was retracted and why. Every operation answers HEAD too: link checkers ask with it.
 """
@@ -22,6 +24,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.text import format_lazy
+from django.utils.translation import get_language_from_path
 from ninja import NinjaAPI, Path, Query, Status
 from ninja.renderers import JSONRenderer
 from pydantic import BaseModel, WithJsonSchema, create_model
@@ -33,9 +36,10 @@ from incidents.api.schemas import (
     InvalidInputOut,
     MergedOut,
     RetractedOut,
+    text_in,
 )
 from incidents.filters import IncidentFilterSet
-from incidents.models import Incident
+from incidents.models import LANGUAGE_CODES, Incident
 from incidents.models import Status as CaseStatus
 from incidents.services import follow_merges
 
@@ -122,10 +126,19 @@ def query_parameter(schema, description):
 
 
 PAGE = {"type": "integer", "minimum": 1}
+LANG = (
+    query_parameter(
+        {"type": "string", "enum": list(LANGUAGE_CODES)},
+        "The language to read the cases in (default: en, or fr at the /fr/ address). A case not written in it "
+        "comes in its original language: its `language` says which.",
+    ),
+    None,
+)
 
 
 def case_query(filterset_class):
-    """The list's query parameters: every filter of the FilterSet, described from its form field, then the page."""
+    """The list's query parameters: every filter of the FilterSet, described from its form field, then the page
+    and the language."""
     return create_model(
         "CaseQuery",
         __base__=BaseModel,
@@ -138,10 +151,12 @@ def case_query(filterset_class):
             query_parameter({**PAGE, "maximum": MAX_PAGE_SIZE}, f"Cases per page (at most {MAX_PAGE_SIZE})."),
             None,
         ),
+        lang=LANG,
     )
 
 
 CaseQuery = case_query(IncidentFilterSet)
+LanguageQuery = create_model("LanguageQuery", __base__=BaseModel, lang=LANG)
 
 
 # Operations ------------------------------------------------------------------------------------------------
@@ -164,8 +179,21 @@ def positive_int(value, default, maximum=None):
     return min(int(value), maximum) if maximum else int(value)
 
 
-def invalid(param, detail):
-    return Status(400, {"detail": detail, "errors": {param: [{"message": "A positive whole number."}]}})
+def invalid(param, detail, message="A positive whole number."):
+    return Status(400, {"detail": detail, "errors": {param: [{"message": message}]}})
+
+
+def answer_language(request, lang):
+    """The language asked for with `lang`, else the address's (/fr/...), else English; ValueError if unknown."""
+    if lang in (None, ""):
+        return get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    if lang not in LANGUAGE_CODES:
+        raise ValueError
+    return lang
+
+
+def unknown_language():
+    return invalid("lang", "Invalid language.", f"One of: {', '.join(LANGUAGE_CODES)}.")
 
 
 @read_only(
@@ -175,8 +203,17 @@ def invalid(param, detail):
     operation_id="listCases",
     summary="Published cases, filtered like /cases/",
 )
-def case_list(request, query: Query[CaseQuery]):
+def case_list(request, response: HttpResponse, query: Query[CaseQuery]):
     """The published cases matching the filters of /cases/, a page at a time."""
+    try:
+        language = answer_language(request, query.lang)
+    except ValueError:
+        return unknown_language()
+    with translation.override(language):  # the filters (search) and the cases read in it
+        return cases_page(request, response, query, language)
+
+
+def cases_page(request, response, query, language):
     filterset = IncidentFilterSet(request.GET, queryset=api_queryset(), request=request)
     if not filterset.is_valid():
         return Status(400, {"detail": "Invalid filters.", "errors": filterset.errors.get_json_data()})
@@ -199,18 +236,20 @@ def case_list(request, query: Query[CaseQuery]):
         params["page"] = n
         return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
+    response["Content-Language"] = language
     return {
         "count": paginator.count,
         "next": page_link(page.next_page_number()) if page.has_next() else None,
         "previous": page_link(page.previous_page_number()) if page.has_previous() else None,
-        "results": page.object_list,
+        # Read here, in the language asked for (the answer is made after the view returns).
+        "results": [CaseOut.model_validate(case, context={"request": request}) for case in page.object_list],
     }
 
 
 @read_only(
     "/cases/{int:id}/",
     url_name="api_case",
-    response={200: CaseOut, 301: MergedOut, 404: ErrorOut, 410: RetractedOut},
+    response={200: CaseOut, 301: MergedOut, 400: InvalidInputOut, 404: ErrorOut, 410: RetractedOut},
     operation_id="getCase",
     summary="One published case",
 )
@@ -218,27 +257,35 @@ def case_detail(
     request,
     response: HttpResponse,
     number: Annotated[int, Path(alias="id", description="The case number (42 for SC-0042).")],
+    query: Query[LanguageQuery],
 ):
     """One published case; 301 to the surviving case of a merge, 410 with what and why for a retracted one."""
+    try:
+        language = answer_language(request, query.lang)
+    except ValueError:
+        return unknown_language()
     case = Incident.objects.public().select_related("merged_into").filter(pk=number).first()
     if case is None:
         return Status(404, {"detail": "No published case with this number."})
     if case.status == CaseStatus.MERGED and case.merged_into_id:
         target = follow_merges(case)
-        response["Location"] = reverse("incidents:api_case", kwargs={"id": target.pk})
+        location = reverse("incidents:api_case", kwargs={"id": target.pk})
+        response["Location"] = f"{location}?{request.GET.urlencode()}" if request.GET else location
         return Status(301, {"detail": "Merged into another case.", "reference": target.reference})
-    if case.status == CaseStatus.RETRACTED:
-        return Status(
-            410,
-            {
-                "detail": "This case was retracted.",
-                "reference": case.reference,
-                "retracted_at": case.retracted_at,
-                "reason": case.retraction_reason,
-                "url": request.build_absolute_uri(case.get_absolute_url()),
-            },
-        )
-    return api_queryset().get(pk=number)
+    response["Content-Language"] = language
+    with translation.override(language):
+        if case.status == CaseStatus.RETRACTED:
+            return Status(
+                410,
+                {
+                    "detail": "This case was retracted.",
+                    "reference": case.reference,
+                    "retracted_at": case.retracted_at,
+                    "reason": text_in(case, "retraction_reason", case.text_language()),
+                    "url": request.build_absolute_uri(case.get_absolute_url()),
+                },
+            )
+        return CaseOut.model_validate(api_queryset().get(pk=number), context={"request": request})
 
 
 @read_only("/schema/", url_name="api_schema", include_in_schema=False)
