@@ -2,7 +2,8 @@
 
 The downloads write the rows of the exchange format (incidents/exchange/: its columns and `case_row()`), so
 that a downloaded file can be read back by `import_cases`; they read the cases in chunks, in bounded memory
-(`export.cases_in_chunks()`).
+(`export.cases_in_chunks()`). Every row carries the case's texts in both languages, whatever the language of
+the address it is downloaded from (only its `url` column follows that address).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.db.models import Count, Max
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -65,6 +66,7 @@ def dataset_jsonld(request, context):
         ),
         "url": absolute(reverse("incidents:data")),
         "license": DATA_LICENCE["url"],
+        "inLanguage": [code for code, _name in settings.LANGUAGES],  # every text is in both, where translated
         "isAccessibleForFree": True,
         "creator": {"@type": "Organization", "name": settings.SITE_NAME, "url": absolute(reverse("incidents:home"))},
         **({"dateModified": context["updated"].isoformat()} if context["updated"] else {}),
@@ -127,10 +129,19 @@ def download_response(request, pieces, content_type, extension):
 
 
 def export_rows(request, cases):
-    """The rows of the cases (`export.case_row`, the columns `import_cases` reads), chunk by chunk."""
+    """The rows of the cases (`export.case_row`, the columns `import_cases` reads), chunk by chunk.
+
+    The rows are made while the response streams, after the view and its middleware have returned: the links
+    are made in the language of the download's address, read now."""
     base_url = request.build_absolute_uri("/")
-    for case in export.cases_in_chunks(cases, EXPORT_CHUNK_SIZE):
-        yield export.case_row(case, base_url)
+    language = translation.get_language()
+
+    def rows():
+        with translation.override(language):
+            for case in export.cases_in_chunks(cases, EXPORT_CHUNK_SIZE):
+                yield export.case_row(case, base_url)
+
+    return rows()
 
 
 def download(request, to_text, content_type, extension):

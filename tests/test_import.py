@@ -83,6 +83,10 @@ COLUMNS_IN_ORDER = [
     "resolved_precision", "apology_quality", "customers_affected", "harm_types", "lessons", "summary", "story",
     "lesson", "apology_text", "response", "corrective_actions", "costs", "sources", "timeline", "published_at",
     "updated_at", "url", "retraction_reason", "merged_into",
+    # Added once texts had two languages: each text in English and in French.
+    "title_en", "title_fr", "summary_en", "summary_fr", "story_en", "story_fr", "lesson_en", "lesson_fr",
+    "apology_text_en", "apology_text_fr", "response_en", "response_fr", "corrective_actions_en",
+    "corrective_actions_fr", "retraction_reason_en", "retraction_reason_fr",
 ]  # fmt: skip
 
 
@@ -91,6 +95,20 @@ def test_the_schema_is_a_stable_documented_list():
     assert columns.COLUMN_NAMES[: len(COLUMNS_IN_ORDER)] == COLUMNS_IN_ORDER
     assert len(set(columns.COLUMN_NAMES)) == len(columns.COLUMNS)
     assert all(str(column.description) for column in columns.COLUMNS)
+
+
+def test_every_text_written_in_two_languages_has_a_column_or_key_per_language():
+    """A text registered for translation (incidents/translation.py) that the format carries is carried in both."""
+    from modeltranslation.translator import translator
+
+    carried = {"incident": columns.COLUMN_NAMES, **{kind: columns.ROW_FIELDS[kind] for kind in ("timeline", "costs")}}
+    models = {"incident": Incident, "timeline": TimelineEvent, "costs": CostEstimate}
+    for kind, model in models.items():
+        for name in translator.get_options_for_model(model).fields:
+            if name in carried[kind]:
+                assert {f"{name}_en", f"{name}_fr"} <= set(carried[kind]), (kind, name)
+    assert {"description_en", "description_fr"} <= set(columns.ROW_FIELDS["timeline"])
+    assert {"claimed_by_en", "claimed_by_fr", "note_en", "note_fr"} <= set(columns.ROW_FIELDS["costs"])
 
 
 def test_a_case_is_one_row_with_every_column():
@@ -117,6 +135,8 @@ def test_a_case_is_one_row_with_every_column():
         apology_text="We regret the inconvenience.",
         response="A voucher.",
         corrective_actions="New procedure.",
+        title_fr="Quinze heures pour Port-Bou",
+        summary_fr="Un train de nuit est resté quinze heures à l’arrêt.",
         published_at=datetime.datetime(2021, 3, 4, 10, 30, tzinfo=datetime.UTC),
         harm_types=[factories.harm_type(slug="stranded"), factories.harm_type(slug="delay")],
         lessons=[factories.lesson(slug="say-what-is-happening")],
@@ -148,6 +168,7 @@ def test_a_case_is_one_row_with_every_column():
         amount_high=Decimal("2500"),
         method="media_value",
         claimed_by="An analyst",
+        claimed_by_fr="Un analyste",
         note="Rough.",
         source=inquiry,
         position=0,
@@ -158,6 +179,7 @@ def test_a_case_is_one_row_with_every_column():
         date=datetime.date(2020, 1, 16),
         precision="month",
         description="Tweets",
+        description_fr="Des tweets",
         channel="social_media",
         is_turning_point=True,
     )
@@ -204,6 +226,10 @@ def test_a_case_is_one_row_with_every_column():
                 "claimed_by": "An analyst",
                 "note": "Rough.",
                 "source": 1,
+                "claimed_by_en": "An analyst",
+                "claimed_by_fr": "Un analyste",
+                "note_en": "Rough.",
+                "note_fr": "",
             },
             {
                 "kind": "remedy",
@@ -214,6 +240,10 @@ def test_a_case_is_one_row_with_every_column():
                 "claimed_by": "",
                 "note": "",
                 "source": None,
+                "claimed_by_en": "",
+                "claimed_by_fr": "",
+                "note_en": "",
+                "note_fr": "",
             },
         ],
         "sources": [
@@ -243,6 +273,8 @@ def test_a_case_is_one_row_with_every_column():
                 "description": "Tweets",
                 "channel": "social_media",
                 "is_turning_point": True,
+                "description_en": "Tweets",
+                "description_fr": "Des tweets",
             },
             {
                 "date": "2020-01-20",
@@ -250,12 +282,30 @@ def test_a_case_is_one_row_with_every_column():
                 "description": "Refund refused",
                 "channel": "customer_service",
                 "is_turning_point": False,
+                "description_en": "Refund refused",
+                "description_fr": "",
             },
         ],
         "published_at": "2021-03-04T10:30:00+00:00",
         "url": "https://example.org/cases/42/fifteen-hours-to-port-bou/",
         "retraction_reason": "",
         "merged_into": "",
+        "title_en": "Fifteen hours to Port-Bou",
+        "title_fr": "Quinze heures pour Port-Bou",
+        "summary_en": "A night train stopped for fifteen hours.",
+        "summary_fr": "Un train de nuit est resté quinze heures à l’arrêt.",
+        "story_en": "The *whole* story.",
+        "story_fr": "",
+        "lesson_en": "Tell passengers what is happening.",
+        "lesson_fr": "",
+        "apology_text_en": "We regret the inconvenience.",
+        "apology_text_fr": "",
+        "response_en": "A voucher.",
+        "response_fr": "",
+        "corrective_actions_en": "New procedure.",
+        "corrective_actions_fr": "",
+        "retraction_reason_en": "",
+        "retraction_reason_fr": "",
     }
     assert (merged["reference"], merged["status"], merged["merged_into"]) == ("SC-0043", "merged", "SC-0042")
 
@@ -290,7 +340,15 @@ def test_a_good_csv_file_creates_cases_with_their_rows(tmp_path):
     path = write_csv(tmp_path / "new.csv", [new_case_row(company)])
     out, err = run_import(path)
     assert out == "Imported 1 rows: 1 created, 0 updated, 0 unchanged.\n", err
-    case = Incident.objects.get(title="Parcel lost, refund refused")
+    # A file without per-language columns: its texts are in the case's language, here French.
+    case = Incident.objects.get(title_fr="Parcel lost, refund refused")
+    assert (case.language, case.title_en, case.summary_en, case.timeline.get().description_en) == (
+        "fr",
+        None,
+        None,
+        None,
+    )
+    assert case.timeline.get().description_fr == "Complaint"
     assert case.status == Status.DRAFT and case.company == company
     assert case.slug == "parcel-lost-refund-refused"
     assert sorted(case.harm_types.values_list("slug", flat=True)) == ["damaged-property", "refund-refused"]
@@ -327,25 +385,96 @@ def test_a_row_is_matched_by_reference_and_updated(tmp_path):
     assert case.sources.count() == 1  # an absent column leaves that part alone
 
 
+def bilingual_case(**fields):
+    """A case written in French and translated into English, with French and English rows, one left untranslated."""
+    case = factories.incident(
+        sources=2,
+        language="fr",
+        title="Électricité : une facture de 88 247 €",
+        summary="EDF a facturé 88 247 € à une retraitée.",
+        story="La facture d’électricité était *absurde*.",
+        lesson="S’excuser tôt.",
+        response="Un geste commercial.",
+        title_en="Electricity: a bill of €88,247",
+        summary_en="EDF billed a pensioner €88,247.",
+        story_en="The electricity bill was *absurd*.",
+        lesson_en="Apologise early.",
+        **fields,
+    )
+    factories.event(case, description_fr="Premier courrier", description_en="First letter", channel="press")
+    factories.event(case, description_fr="Réponse du médiateur", description_en=None, channel="regulator")
+    factories.cost(case, "88247", note_fr="Montant facturé", note_en="Amount billed", claimed_by_fr="La cliente")
+    return case
+
+
 def test_round_trip_export_then_import_is_unchanged_and_restores_a_wiped_catalogue(tmp_path):
     for _ in range(3):
         case = factories.incident(sources=2, harm_types=[factories.harm_type()])
         factories.event(case, description="First answer", channel="social_media")
         factories.cost(case, "1250.50", currency="USD", source=case.sources.first())
+    bilingual_case()
     path = export(tmp_path, "--all")
     before = read_csv(path)
     out, _err = run_import(path)
-    assert out == "Imported 3 rows: 0 created, 0 updated, 3 unchanged.\n"
+    assert out == "Imported 4 rows: 0 created, 0 updated, 4 unchanged.\n"
 
     Incident.objects.all().delete()
     out, _err = run_import(path)
-    assert out == "Imported 3 rows: 3 created, 0 updated, 0 unchanged.\n"
+    assert out == "Imported 4 rows: 4 created, 0 updated, 0 unchanged.\n"
     after = read_csv(export(tmp_path, "--all", name="again.csv"))
     for row in before + after:
         row.pop("updated_at")
     assert after == before  # same numbers, same rows, same everything
     highest = max(int(row["id"]) for row in before)
     assert factories.draft().pk > highest  # the sequence moved past the imported numbers
+
+    # Both languages came back, each in its own column, and what had no translation still has none.
+    case = Incident.objects.get(language="fr")
+    assert (case.title_fr, case.title_en) == ("Électricité : une facture de 88 247 €", "Electricity: a bill of €88,247")
+    assert (case.story_fr, case.story_en) == (
+        "La facture d’électricité était *absurde*.",
+        "The electricity bill was *absurd*.",
+    )
+    assert (case.response_fr, case.response_en, case.translated) == ("Un geste commercial.", None, True)
+    assert list(case.timeline.values_list("description_fr", "description_en")) == [
+        ("Premier courrier", "First letter"),
+        ("Réponse du médiateur", None),
+    ]
+    assert list(case.costs.values_list("note_fr", "note_en", "claimed_by_fr", "claimed_by_en")) == [
+        ("Montant facturé", "Amount billed", "La cliente", None)
+    ]
+
+
+def test_the_unsuffixed_columns_hold_the_case_in_its_original_language(tmp_path):
+    case = bilingual_case()
+    case.corrective_actions_en = "A new billing check."  # written in English only
+    case.save()
+    (row,) = read_csv(export(tmp_path))
+    assert (row["language"], row["title"], row["title_fr"], row["title_en"]) == (
+        "fr",
+        "Électricité : une facture de 88 247 €",
+        "Électricité : une facture de 88 247 €",
+        "Electricity: a bill of €88,247",
+    )
+    assert (row["story"], row["lesson"], row["response"], row["response_en"]) == (
+        "La facture d’électricité était *absurde*.",
+        "S’excuser tôt.",
+        "Un geste commercial.",
+        "",
+    )
+    # A text the original language lacks is given in the other one rather than left out.
+    assert (row["corrective_actions"], row["corrective_actions_fr"]) == ("A new billing check.", "")
+    assert [(e["description"], e["description_fr"], e["description_en"]) for e in json.loads(row["timeline"])] == [
+        ("Premier courrier", "Premier courrier", "First letter"),
+        ("Réponse du médiateur", "Réponse du médiateur", ""),
+    ]
+    (cost,) = json.loads(row["costs"])
+    assert (cost["note"], cost["note_en"], cost["claimed_by"], cost["claimed_by_en"]) == (
+        "Montant facturé",
+        "Amount billed",
+        "La cliente",
+        "",
+    )
 
 
 def test_json_lists_and_json_lines_are_read(tmp_path):
@@ -521,7 +650,10 @@ def test_a_longer_list_adds_rows_after_the_ones_it_keeps(tmp_path):
 
 
 def test_reimporting_an_identical_export_changes_nothing_and_writes_no_history(tmp_path):
-    case = case_with_rows(harm_types=[factories.harm_type(slug="lost-parcel")])
+    case = case_with_rows(harm_types=[factories.harm_type(slug="lost-parcel")], title_fr="Colis perdu")
+    TimelineEvent.objects.filter(description_en="Old event one").update(description_fr="Ancien événement")
+    CostEstimate.objects.filter(kind="fine").update(note_fr="Amende")
+    Incident.objects.filter(pk=42).update(response_en="")  # an empty text as migration 0007 or a form leaves it
     path = export(tmp_path, "--all")
     histories = [model.history.count() for model in (Incident, Source, CostEstimate, TimelineEvent)]
     updated_at = case.updated_at
@@ -530,6 +662,13 @@ def test_reimporting_an_identical_export_changes_nothing_and_writes_no_history(t
     assert [model.history.count() for model in (Incident, Source, CostEstimate, TimelineEvent)] == histories
     assert Incident.objects.get(pk=42).updated_at == updated_at
     assert (Source.objects.count(), CostEstimate.objects.count(), TimelineEvent.objects.count()) == (2, 2, 2)
+    # The JSON export reads back the same way.
+    out, err = run_import(export(tmp_path, "--all", "--format", "json", name="cases.json"))
+    assert out == "Imported 1 rows: 0 created, 0 updated, 1 unchanged.\n", err
+    assert [model.history.count() for model in (Incident, Source, CostEstimate, TimelineEvent)] == histories
+    assert Incident.objects.get(pk=42).title_fr == "Colis perdu"
+    assert set(TimelineEvent.objects.values_list("description_fr", flat=True)) == {"Ancien événement", None}
+    assert set(CostEstimate.objects.values_list("note_fr", flat=True)) == {"Amende", None}
 
 
 # References, merges and retractions ------------------------------------------------------------------------------

@@ -750,3 +750,165 @@ def test_a_cost_cannot_keep_citing_a_source_the_same_row_removes(colis):
     result = import_one({"reference": "SC-0042", "company": "Colis Express", "sources": SOURCES[:1], "costs": costs})
     assert result.errors == ["line 2: costs[0].source: there is no source 1."]
     assert CostEstimate.objects.get().source.title == "Second"
+
+
+# Texts in two languages --------------------------------------------------------------------------------------------
+
+
+def french_case(company):
+    """SC-0042, written in French and translated, with a timeline event and a cost line in both languages."""
+    case = factories.draft(
+        pk=42,
+        company=company,
+        language="fr",
+        title="Colis perdu",
+        summary="Un transporteur a perdu un colis.",
+        title_en="Parcel lost",
+        summary_en="A courier lost a parcel.",
+    )
+    factories.event(case, date=datetime.date(2023, 5, 5), description_fr="Plainte", description_en="Complaint")
+    factories.event(case, date=datetime.date(2023, 5, 6), description_fr="Relance", description_en="Reminder")
+    factories.cost(case, "49.90", kind="remedy", note_fr="Valeur du colis", note_en="Value of the parcel")
+    return case
+
+
+def test_per_language_columns_write_each_language_whatever_the_language_active(colis):
+    from django.utils import translation
+
+    row = {
+        "company": "Colis Express",
+        "country": "FR",
+        "language": "fr",
+        "title_fr": "Colis perdu",
+        "title_en": "Parcel lost",
+        "summary": "",  # left empty beside its per-language columns: nothing said
+        "summary_fr": "Un transporteur a perdu un colis.",
+        "summary_en": "",
+        "story": "Le récit.",  # no per-language column: the case's language
+        "timeline": [{"date": "2023-05-10", "description_fr": "Plainte", "description_en": "Complaint"}],
+        "costs": [{"kind": "fine", "amount_low": "12", "note_en": "A fine", "claimed_by_fr": "La presse"}],
+    }
+    with translation.override("en"):  # the active language must not decide where a text goes
+        result = import_one(row)
+    assert counts(result) == (1, 0, 0, 0), result.errors
+    case = Incident.objects.get()
+    assert (case.title_fr, case.title_en, case.summary_fr, case.summary_en) == (
+        "Colis perdu",
+        "Parcel lost",
+        "Un transporteur a perdu un colis.",
+        None,
+    )
+    assert (case.story_fr, case.story_en) == ("Le récit.", None)
+    assert case.slug == "colis-perdu"  # from the title in the case's own language
+    assert list(TimelineEvent.objects.values_list("description_fr", "description_en")) == [("Plainte", "Complaint")]
+    assert list(CostEstimate.objects.values_list("note_fr", "note_en", "claimed_by_fr", "claimed_by_en")) == [
+        (None, "A fine", "La presse", None)
+    ]
+
+
+def test_a_file_without_per_language_columns_updates_the_case_s_language_and_keeps_the_other(colis):
+    case = french_case(colis)
+    events = list(TimelineEvent.objects.order_by("position"))
+    row = {
+        "reference": case.reference,
+        "company": "Colis Express",
+        "title": "Colis égaré",
+        # An event added first, the others kept, one of them reworded: translations follow their original text.
+        "timeline": [
+            {"date": "2023-05-04", "description": "Dépôt du colis"},
+            {"date": "2023-05-05", "description": "Plainte"},
+            {"date": "2023-05-06", "description": "Relance, la deuxième"},
+        ],
+        "costs": [{"kind": "remedy", "amount_low": "49.90", "note": "Valeur du colis"}],
+    }
+    result = import_one(row)
+    assert counts(result) == (0, 1, 0, 0), result.errors
+    case.refresh_from_db()
+    assert (case.title_fr, case.title_en, case.summary_en) == ("Colis égaré", "Parcel lost", "A courier lost a parcel.")
+    assert list(TimelineEvent.objects.order_by("position").values_list("description_fr", "description_en")) == [
+        ("Dépôt du colis", None),
+        ("Plainte", "Complaint"),
+        ("Relance, la deuxième", None),  # its English said something else
+    ]
+    assert list(CostEstimate.objects.values_list("note_fr", "note_en")) == [("Valeur du colis", "Value of the parcel")]
+    assert history_counts(*events) == [2, 2]  # rewritten in place (positions moved), nothing lost
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"title": "Colis égaré", "title_fr": "Colis perdu", "title_en": "Parcel lost"},
+            "title does not match title_en or title_fr: edit the text in the column of its language.",
+        ),
+        (
+            {"timeline": [{"date": "2023-05-05", "description": "Plainte !", "description_fr": "Plainte"}]},
+            "timeline[0].description does not match description_en or description_fr: "
+            "edit the text in the column of its language.",
+        ),
+        (
+            {"costs": [{"kind": "remedy", "amount_low": "1", "claimed_by": "Elle", "claimed_by_en": "She"}]},
+            "costs[0].claimed_by does not match claimed_by_en or claimed_by_fr: "
+            "edit the text in the column of its language.",
+        ),
+    ],
+)
+def test_an_unsuffixed_text_that_disagrees_with_its_languages_is_refused(colis, fields, message):
+    """A spreadsheet edit of `title` next to an unchanged `title_fr` would otherwise be lost without a word."""
+    case = french_case(colis)
+    before = [model.history.count() for model in (Incident, TimelineEvent, CostEstimate)]
+    result = import_one({"reference": case.reference, "company": "Colis Express", **fields})
+    assert result.errors == [f"line 2: {message}"]
+    assert [model.history.count() for model in (Incident, TimelineEvent, CostEstimate)] == before
+    assert Incident.objects.get().title_fr == "Colis perdu"
+
+
+def test_an_unsuffixed_text_may_repeat_either_language(colis):
+    """As an export writes it, and after the case's language is corrected (its texts then stay where they are)."""
+    case = french_case(colis)
+    row = {
+        "reference": case.reference,
+        "company": "Colis Express",
+        "title_fr": "Colis perdu",
+        "title_en": "Parcel lost",
+    }
+    assert counts(import_one({**row, "title": "Colis perdu"})) == (0, 0, 1, 0)
+    assert counts(import_one({**row, "title": "Parcel lost", "language": "en"})) == (0, 1, 0, 0)
+    case.refresh_from_db()
+    assert (case.language, case.title_en, case.title_fr) == ("en", "Parcel lost", "Colis perdu")
+
+
+def test_a_row_without_reference_finds_its_case_by_a_title_in_either_language(colis):
+    case = french_case(colis)
+    row = {"company": "Colis Express", "title_en": "Parcel lost", "occurred_on": "2020-01-15", "lesson_en": "Pay."}
+    assert counts(import_one(row)) == (0, 1, 0, 0)
+    assert Incident.objects.get().lesson_en == "Pay."
+    # A reference naming a case of another company is still refused, whatever the language of the title.
+    other = factories.company(name="Other Express")
+    result = import_one({"reference": case.reference, "company": other.name, "title_en": "Something else"})
+    assert result.errors == [
+        "line 2: SC-0042 here is “Colis perdu” (Colis Express), not this case: "
+        "leave reference and id empty to import it as a new case."
+    ]
+    assert counts(import_one({"reference": case.reference, "company": other.name, "title_en": "Parcel lost"})) == (
+        0,
+        1,
+        0,
+        0,
+    )
+
+
+def test_an_unknown_language_is_refused_without_other_noise(colis):
+    result = import_one(new_row(language="de"))
+    assert result.errors == ["line 2: language: Value 'de' is not a valid choice."]
+
+
+def test_an_image_needs_alt_text_in_one_language_to_be_published(colis):
+    case = factories.draft(company=colis)
+    image = IncidentImage.objects.create(incident=case, image="cases/photo.jpg", width=10, height=10)
+    assert (image.alt_text_en, image.alt_text_fr) == (None, None)
+    publish = {"reference": case.reference, "company": "Colis Express", "status": "published"}
+    assert import_one(publish).errors == ["line 2: status: a published case needs alt text for every image."]
+    IncidentImage.objects.filter(pk=image.pk).update(alt_text_fr="Un colis")
+    result = import_one(publish)
+    assert counts(result) == (0, 1, 0, 0), result.errors

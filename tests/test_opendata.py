@@ -29,6 +29,9 @@ COLUMN_TYPES = [
     ("corrective_actions", "text"), ("costs", "list"), ("sources", "list"), ("timeline", "list"),
     ("published_at", "datetime"), ("updated_at", "datetime"), ("url", "text"), ("retraction_reason", "text"),
     ("merged_into", "text"),
+    *((f"{name}_{code}", "text") for name in (
+        "title", "summary", "story", "lesson", "apology_text", "response", "corrective_actions", "retraction_reason"
+    ) for code in ("en", "fr")),
 ]  # fmt: skip
 COLUMNS = [name for name, _type in COLUMN_TYPES]
 
@@ -152,6 +155,7 @@ def test_data_page_explains_licence_fields_downloads_and_citation(client, catalo
     assert re.findall(r'<th scope="row"><code>(\w+)</code></th><td>(\w+)</td>', page) == COLUMN_TYPES
     dataset = extruct.extract(page, syntaxes=["json-ld"])["json-ld"][0]
     assert dataset["@type"] == "Dataset" and dataset["license"].endswith("/by/4.0/")
+    assert dataset["inLanguage"] == ["en", "fr"]
 
 
 def test_list_page_links_to_the_export_of_what_it_shows(client, catalogue):
@@ -220,6 +224,25 @@ def test_downloads_reject_bad_filters_with_a_json_400(client, catalogue, path):
     assert set(response.json()["errors"]) == {"sector", "year_from"}
 
 
+def test_downloads_carry_both_languages_whatever_the_address(client, catalogue):
+    edf = catalogue["edf"]
+    edf.title_en, edf.summary_en, edf.story_en, edf.lesson_en = "Electricity: a bill of €88,247", "S.", "S.", "L."
+    edf.save()
+    edf_url = edf.get_absolute_url()
+    english = json.loads(streamed_text(client.get("/data/cases.json")))
+    french = json.loads(streamed_text(client.get("/fr/data/cases.json")))
+    row = next(row for row in english if row["id"] == edf.pk)
+    assert (row["language"], row["title"], row["title_fr"], row["title_en"]) == (
+        "fr",
+        "Électricité: une facture de 88 247 €",
+        "Électricité: une facture de 88 247 €",
+        "Electricity: a bill of €88,247",
+    )
+    assert row["url"] == f"http://testserver{edf_url}"
+    assert [r.pop("url") for r in french] == [r.pop("url").replace("testserver/", "testserver/fr/") for r in english]
+    assert french == english  # the address only changes the links
+
+
 def test_csv_download_reads_back_with_the_import(client, catalogue):
     text = streamed_text(client.get("/data/cases.csv"))
     result = importer.import_rows(importer.read_csv(io.StringIO(text)), dry_run=True)
@@ -263,7 +286,8 @@ def test_downloads_run_a_fixed_number_of_queries(client, path):
         add_case()
     with CaptureQueriesContext(connection) as many:
         text = b"".join(client.get(path, {"harm": harm.slug}).streaming_content).decode()
-    assert text.count("Case number") == 30
+    rows = list(csv.DictReader(io.StringIO(text))) if path.endswith(".csv") else json.loads(text)
+    assert len(rows) == 30 and all(row["title"].startswith("Case number") for row in rows)
     assert len(one) == len(many), (len(one), len(many))
 
 
@@ -317,6 +341,10 @@ def test_download_rows_are_the_shared_rows_across_chunks(client, monkeypatch):
             "claimed_by": "",
             "note": "",
             "source": None,
+            "claimed_by_en": "",
+            "claimed_by_fr": "",
+            "note_en": "",
+            "note_fr": "",
         }
     ]
     assert rows[1]["costs"] == [] and rows[1]["timeline"] == [] and rows[0]["timeline"] == []
@@ -359,6 +387,10 @@ def test_download_rows_are_the_shared_rows_across_chunks(client, monkeypatch):
                 "claimed_by": "",
                 "note": "",
                 "source": 1,
+                "claimed_by_en": "",
+                "claimed_by_fr": "",
+                "note_en": "",
+                "note_fr": "",
             }
         ],
         "sources": [
@@ -380,6 +412,8 @@ def test_download_rows_are_the_shared_rows_across_chunks(client, monkeypatch):
                 "description": "Bill sent",
                 "channel": "",
                 "is_turning_point": False,
+                "description_en": "Bill sent",
+                "description_fr": "",
             },
             {
                 "date": "2020-02-01",
@@ -387,10 +421,28 @@ def test_download_rows_are_the_shared_rows_across_chunks(client, monkeypatch):
                 "description": "Cut off",
                 "channel": "press",
                 "is_turning_point": False,
+                "description_en": "Cut off",
+                "description_fr": "",
             },
         ],
         "published_at": "2022-01-01T12:00:00+00:00",
         "url": "http://testserver/cases/44/bill-44/",
         "retraction_reason": "",
         "merged_into": "",
+        "title_en": "Bill 44",
+        "title_fr": "",
+        "summary_en": "Summary 44.",
+        "summary_fr": "",
+        "story_en": "Story 44.",
+        "story_fr": "",
+        "lesson_en": "Apologise early.",
+        "lesson_fr": "",
+        "apology_text_en": "",
+        "apology_text_fr": "",
+        "response_en": "",
+        "response_fr": "",
+        "corrective_actions_en": "",
+        "corrective_actions_fr": "",
+        "retraction_reason_en": "",
+        "retraction_reason_fr": "",
     }

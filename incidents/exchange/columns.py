@@ -4,6 +4,11 @@
 ever added at the end. In CSV, `harm_types` and `lessons` are semicolon-separated slugs and `costs`,
 `sources` and `timeline` are JSON strings; in JSON those three are lists of objects with the keys of
 `ROW_FIELDS`.
+
+Texts exist in English and French (incidents/translation.py). A text's unsuffixed column or key (`title`, a
+timeline event's `description`) holds it in the case's original language, named by the `language` column, as it
+always has; `<name>_en` and `<name>_fr` (`title_en`, `description_fr`) hold it in each language explicitly, empty
+when the case has no text in that language.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from incidents.api.schemas import CostOut, SourceOut, TimelineEventOut
-from incidents.models import ApologyQuality
+from incidents.models import LANGUAGE_CODES, ApologyQuality
 
 
 @dataclass(frozen=True)
@@ -24,11 +29,30 @@ class Column:
     description: str
 
 
-# The keys of each object in the list columns, in order: those the API declares (incidents/api/schemas.py), and a
-# cost's link to its source by position in the row's `sources`. Their descriptions below name them from here.
+def in_each_language(names):
+    """The per-language columns or keys of texts: title -> title_en, title_fr."""
+    return [f"{name}_{code}" for name in names for code in LANGUAGE_CODES]
+
+
+# The texts of a case and of its rows that are written in each language, in the order of their columns.
+CASE_TEXTS = [
+    "title",
+    "summary",
+    "story",
+    "lesson",
+    "apology_text",
+    "response",
+    "corrective_actions",
+    "retraction_reason",
+]
+ROW_TEXTS = {"sources": [], "timeline": ["description"], "costs": ["claimed_by", "note"]}
+
+# The keys of each object in the list columns, in order: those the API declares (incidents/api/schemas.py), a
+# cost's link to its source by position in the row's `sources`, then the texts in each language. Their
+# descriptions below name them from here.
 SOURCE_FIELDS = list(SourceOut.model_fields)
-TIMELINE_FIELDS = list(TimelineEventOut.model_fields)
-COST_FIELDS = [*CostOut.model_fields, "source"]
+TIMELINE_FIELDS = [*TimelineEventOut.model_fields, *in_each_language(ROW_TEXTS["timeline"])]
+COST_FIELDS = [*CostOut.model_fields, "source", *in_each_language(ROW_TEXTS["costs"])]
 ROW_FIELDS = {"sources": SOURCE_FIELDS, "timeline": TIMELINE_FIELDS, "costs": COST_FIELDS}
 
 
@@ -45,6 +69,11 @@ def _one_of(values):
 APOLOGY_SCALE = _one_of([quality.slug for quality in ApologyQuality])
 
 
+LANGUAGE_COLUMN_DESCRIPTIONS = {
+    "en": _("The case's {column} in English; empty when it has none in English."),
+    "fr": _("The case's {column} in French; empty when it has none in French."),
+}
+
 COLUMNS = [
     Column("reference", "text", _("The case's permanent public reference, e.g. SC-0042.")),
     Column("id", "integer", _("The case's number (42 for SC-0042).")),
@@ -55,7 +84,11 @@ COLUMNS = [
     Column("company_slug", "text", _("The company's identifier in this catalogue.")),
     Column("sector", "text", _("The slug of the company's sector.")),
     Column("country", "text", _("ISO 3166 code of the country where it happened, e.g. FR.")),
-    Column("language", "choice", _("Language of the case's text: en or fr.")),
+    Column(
+        "language",
+        "choice",
+        _("The case's original language, en or fr: the text columns without a language suffix hold its texts in it."),
+    ),
     Column("occurred_on", "date", _("When it happened (YYYY-MM-DD; any day of the month or year if imprecise).")),
     Column("occurred_precision", "choice", _("day, month or year.")),
     Column("first_response_on", "date", _("The company's first response (YYYY-MM-DD).")),
@@ -87,6 +120,15 @@ COLUMNS = [
     Column("url", "text", _("The address of the case's page (informational; not imported).")),
     Column("retraction_reason", "text", _("Why a retracted case was retracted.")),
     Column("merged_into", "text", _("For a merged case, the reference of the case it was merged into.")),
+    *(
+        Column(
+            f"{name}_{code}",
+            "text",
+            format_lazy(LANGUAGE_COLUMN_DESCRIPTIONS[code], column=name),
+        )
+        for name in CASE_TEXTS
+        for code in LANGUAGE_CODES
+    ),
 ]
 COLUMN_NAMES = [column.name for column in COLUMNS]
 LIST_COLUMNS = {c.name for c in COLUMNS if c.kind == "list"}

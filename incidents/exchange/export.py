@@ -16,7 +16,8 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 
-from incidents.exchange.columns import COLUMN_NAMES, LIST_COLUMNS, ROW_FIELDS
+from incidents.api.schemas import text_in
+from incidents.exchange.columns import CASE_TEXTS, COLUMN_NAMES, LIST_COLUMNS, ROW_FIELDS, ROW_TEXTS, in_each_language
 from incidents.models import ApologyQuality, CostEstimate, HarmType, Incident, Lesson, Source, TimelineEvent
 
 # The rows of a case's list columns, each in the order a reader of the case page sees them.
@@ -58,22 +59,34 @@ def _date(value):
     return value.isoformat() if value else None
 
 
-def _items(kind, rows, **computed):
+def _texts(obj, names, language):
+    """Texts as the columns hold them: each in `language` (the case's own) unsuffixed, then in every language."""
+    return {
+        **{name: text_in(obj, name, language) for name in names},
+        **{column: getattr(obj, column) or "" for column in in_each_language(names)},
+    }
+
+
+def _items(kind, rows, language, **computed):
     """The rows of one list column, each a dict of `ROW_FIELDS[kind]`; `computed` gives a key's value per row."""
-    return [
-        {name: computed[name](row) if name in computed else _plain(getattr(row, name)) for name in ROW_FIELDS[kind]}
-        for row in rows
-    ]
+    items = []
+    for row in rows:
+        values = {**_texts(row, ROW_TEXTS[kind], language), **{name: value(row) for name, value in computed.items()}}
+        items.append(
+            {name: values[name] if name in values else _plain(getattr(row, name)) for name in ROW_FIELDS[kind]}
+        )
+    return items
 
 
 def case_row(case, base_url=""):
     """One case as a row: a dict in `COLUMN_NAMES` order, lists for costs, sources and timeline."""
     sources = list(case.sources.all())
     source_index = {source.pk: index for index, source in enumerate(sources)}
+    texts = _texts(case, CASE_TEXTS, case.language)
     return {
         "reference": case.reference,
         "id": case.pk,
-        "title": case.title,
+        "title": texts["title"],
         "slug": case.slug,
         "status": case.status,
         "company": case.company.name,
@@ -91,20 +104,21 @@ def case_row(case, base_url=""):
         "customers_affected": case.customers_affected,
         "harm_types": ";".join(sorted(h.slug for h in case.harm_types.all())),
         "lessons": ";".join(sorted(lesson.slug for lesson in case.lessons.all())),
-        "summary": case.summary,
-        "story": case.story,
-        "lesson": case.lesson,
-        "apology_text": case.apology_text,
-        "response": case.response,
-        "corrective_actions": case.corrective_actions,
-        "costs": _items("costs", case.costs.all(), source=lambda cost: source_index.get(cost.source_id)),
-        "sources": _items("sources", sources),
-        "timeline": _items("timeline", case.timeline.all()),
+        "summary": texts["summary"],
+        "story": texts["story"],
+        "lesson": texts["lesson"],
+        "apology_text": texts["apology_text"],
+        "response": texts["response"],
+        "corrective_actions": texts["corrective_actions"],
+        "costs": _items("costs", case.costs.all(), case.language, source=lambda cost: source_index.get(cost.source_id)),
+        "sources": _items("sources", sources, case.language),
+        "timeline": _items("timeline", case.timeline.all(), case.language),
         "published_at": case.published_at.isoformat() if case.published_at else None,
         "updated_at": case.updated_at.isoformat() if case.updated_at else None,
         "url": base_url.rstrip("/") + case.get_absolute_url(),
-        "retraction_reason": case.retraction_reason,
+        "retraction_reason": texts["retraction_reason"],
         "merged_into": case.merged_into.reference if case.merged_into_id else "",
+        **{column: texts[column] for column in in_each_language(CASE_TEXTS)},
     }
 
 

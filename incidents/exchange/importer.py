@@ -4,11 +4,19 @@
 `import_rows()` imports them all or nothing. On import, a column that is absent leaves that part of a case
 as it is; a column that is present is the truth (an empty `sources` list removes the sources). `reference`,
 `id` and `updated_at` identify a case or are informational; `url` is ignored.
+
+Texts: the per-language columns and keys (`title_fr`, a timeline event's `description_en`) are the truth for
+their language; the unsuffixed one (`title`), when a row has no per-language column for that text, goes to the
+case's `language`, as files written before texts had two languages expect. When both are given, the unsuffixed
+text must be one of the per-language ones (or empty): an edit made in the wrong column is refused, not lost. A
+timeline event or cost line given in one language only keeps its text in the other from the case's row that
+has the same text in the given one (a translation follows its original, not a position in the list).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -17,21 +25,28 @@ from decimal import Decimal
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.color import no_style
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.text import slugify
+from django.utils.text import format_lazy, slugify
 from django.utils.translation import gettext_lazy as _
 
-from incidents.exchange.columns import COLUMN_NAMES, ROW_FIELDS
-from incidents.models import APOLOGY_BY_SLUG, Company, HarmType, Incident, Lesson, Sector, Status
+from incidents.api.schemas import text_in
+from incidents.exchange.columns import CASE_TEXTS, COLUMN_NAMES, ROW_FIELDS, ROW_TEXTS, in_each_language
+from incidents.models import APOLOGY_BY_SLUG, LANGUAGE_CODES, Company, HarmType, Incident, Lesson, Sector, Status
 from incidents.services import find_company
 from incidents.versions import finish_history_record
 
 # The model of each list column's rows: the case's relation of the same name (`case.sources`...).
 ROW_MODELS = {kind: Incident._meta.get_field(kind).related_model for kind in ROW_FIELDS}
 
+# The stored values of each list column's rows that are not texts (the texts are compared language by language).
+ROW_VALUES = {
+    kind: [name for name in ROW_FIELDS[kind] if name not in {"source", *texts, *in_each_language(texts)}]
+    for kind, texts in ROW_TEXTS.items()
+}
+
 # Plain case fields, imported as they are written.
-TEXT_FIELDS = ["title", "summary", "story", "lesson", "apology_text", "response", "corrective_actions"]
 CHOICE_FIELDS = ["status", "language", "occurred_precision", "first_response_precision", "resolved_precision"]
 DATE_FIELDS = ["occurred_on", "first_response_on", "resolved_on"]
 
@@ -159,6 +174,45 @@ def _parse_list(name, value):
     return parsed
 
 
+def _text_language(case):
+    """The language a row's unsuffixed texts are in: the case's (an unknown one is refused by validation; until
+    then its texts are read as the default language's)."""
+    return case.language if case.language in LANGUAGE_CODES else LANGUAGE_CODES[0]
+
+
+def _texts_given(raw, name, language, newlines=True):
+    """The texts of `name` a row gives, by language: its per-language columns, else its unsuffixed one in
+    `language` (the case's own); {} when it gives none. Windows line ends become "\n" in a case's texts."""
+    given = {code: _text(raw[f"{name}_{code}"]) for code in LANGUAGE_CODES if f"{name}_{code}" in raw}
+    if not given and name in raw:
+        given = {language: _text(raw[name])}
+    return {code: text.replace("\r\n", "\n") for code, text in given.items()} if newlines else given
+
+
+def _set_text(obj, column, text):
+    """Write a text, None when empty (a language without it), leaving an equivalent stored value ("" or None)."""
+    if (getattr(obj, column) or "") != text:
+        setattr(obj, column, text or None)
+
+
+def _unsuffixed_disagrees(raw, name, obj, where, newlines=True):
+    """The error when a row gives `name` both unsuffixed and per language, and the unsuffixed text is not one of
+    `obj`'s (once written); None otherwise."""
+    columns = in_each_language([name])
+    if name not in raw or not any(column in raw for column in columns):
+        return None
+    text = _text(raw[name])
+    if newlines:
+        text = text.replace("\r\n", "\n")
+    if not text or text in {getattr(obj, column) or "" for column in columns}:
+        return None
+    *others, last = columns
+    return _("%(column)s does not match %(columns)s: edit the text in the column of its language.") % {
+        "column": where,
+        "columns": format_lazy(_("{values} or {last}"), values=", ".join(others), last=last),
+    }
+
+
 def _parse_slugs(value):
     if isinstance(value, list):
         return sorted({_text(v).strip() for v in value if _text(v).strip()})
@@ -222,9 +276,23 @@ def _find_company(raw, create_companies):
     return company
 
 
-def _build_rows(kind, items):
-    """Validated, unsaved rows (and for costs, the index of their source) from a list of dicts."""
-    model, allowed = ROW_MODELS[kind], ROW_FIELDS[kind]
+def _keep_translation(row, name, given, existing):
+    """Give `row` the texts of `name` in the languages its item left out, from the case's existing row that has
+    the same text in a language it gave (the first one), or none."""
+    missing = [code for code in LANGUAGE_CODES if code not in given]
+    if not missing:
+        return
+    for old in existing():
+        if any(text and (getattr(old, f"{name}_{code}") or "") == text for code, text in given.items()):
+            for code in missing:
+                setattr(row, f"{name}_{code}", getattr(old, f"{name}_{code}"))
+            return
+
+
+def _build_rows(kind, items, language, existing=list):
+    """Validated, unsaved rows (and for costs, the index of their source) from a list of dicts; their texts
+    given unsuffixed are in `language`; `existing()` gives the case's current rows (read only when needed)."""
+    model, allowed, texts = ROW_MODELS[kind], ROW_FIELDS[kind], ROW_TEXTS[kind]
     built, errors = [], []
     for index, item in enumerate(items):
         unknown = sorted(set(item) - set(allowed))
@@ -234,7 +302,7 @@ def _build_rows(kind, items):
                 % {"column": kind, "index": index, "keys": ", ".join(unknown)}
             )
             continue
-        values = {key: item[key] for key in allowed if key in item and key != "source"}
+        values = {key: item[key] for key in ROW_VALUES[kind] if key in item}
         for key, value in list(values.items()):
             if value is None:
                 model_field = model._meta.get_field(key)
@@ -244,6 +312,11 @@ def _build_rows(kind, items):
             elif not isinstance(value, str | bool):
                 values[key] = str(value)  # a number, or a list or object where one value belongs
         row = model(**values)  # _sync_rows() gives it its case and position
+        for name in texts:
+            given = _texts_given(item, name, language, newlines=False)
+            for code, text in given.items():
+                setattr(row, f"{name}_{code}", text or None)
+            _keep_translation(row, name, given, existing)
         source_index = item.get("source")  # only costs have this key
         # Values are converted (dates, decimals) and checked as the admin's inline forms would.
         field_errors = []
@@ -260,6 +333,10 @@ def _build_rows(kind, items):
                 for name, messages in error.message_dict.items():
                     where = f"{kind}[{index}]" if name == NON_FIELD_ERRORS else f"{kind}[{index}].{name}"
                     field_errors.extend(f"{where}: {message}" for message in messages)
+        for name in texts:
+            disagreement = _unsuffixed_disagrees(item, name, row, f"{kind}[{index}].{name}", newlines=False)
+            if disagreement:
+                field_errors.append(disagreement)
         if field_errors:
             errors.extend(field_errors)
             continue
@@ -273,7 +350,11 @@ def _build_rows(kind, items):
 
 
 def _row_values(row, kind):
-    return tuple(getattr(row, row._meta.get_field(name).attname) for name in ROW_FIELDS[kind] if name != "source")
+    """What a row stores, to compare: its values, then its texts in each language (no text: "")."""
+    return (
+        *(getattr(row, row._meta.get_field(name).attname) for name in ROW_VALUES[kind]),
+        *(getattr(row, column) or "" for column in in_each_language(ROW_TEXTS[kind])),
+    )
 
 
 def _wanted_sources(built, source_ids):
@@ -374,47 +455,57 @@ class CaseImporter:
                 cursor.execute(statement)
 
     def _find_case(self, raw, case_id, company):
+        # A row's titles, in any language: a case is the same when one of its titles is.
+        titles = {_text(raw.get(name)).strip() for name in ["title", *in_each_language(["title"])]} - {""}
         if case_id is not None:
             case = Incident.objects.filter(pk=case_id).first()
             if case is not None:
-                title = _text(raw.get("title")).strip()
-                if title and case.title != title and case.company_id != company.pk:
+                own_titles = {getattr(case, column) for column in in_each_language(["title"])}
+                if titles and not titles & own_titles and case.company_id != company.pk:
+                    title = text_in(case, "title", case.language)
                     raise RowError(
                         [
                             _(
                                 "%(ref)s here is “%(title)s” (%(company)s), not this case: "
                                 "leave reference and id empty to import it as a new case."
                             )
-                            % {"ref": case.reference, "title": case.title, "company": case.company}
+                            % {"ref": case.reference, "title": title, "company": case.company}
                         ]
                     )
                 return case
             self.explicit_ids = True
             return Incident(pk=case_id)
-        title = _text(raw.get("title")).strip()
+        if not titles:
+            return Incident()
         try:
             occurred = parse_date(_text(raw.get("occurred_on")).strip())
         except ValueError:
             occurred = None
-        matches = list(Incident.objects.filter(company=company, title__iexact=title, occurred_on=occurred)[:2])
+        same_title = Q()
+        for title in titles:
+            for column in in_each_language(["title"]):
+                same_title |= Q(**{f"{column}__iexact": title})
+        matches = list(Incident.objects.filter(same_title, company=company, occurred_on=occurred)[:2])
         if len(matches) > 1:
             raise RowError([_("two cases of this company have this title and date: give the reference.")])
         return matches[0] if matches else Incident()
 
     def _assign(self, case, raw, errors):
         present = set(raw)
-        for name in TEXT_FIELDS:
-            if name in present:
-                setattr(case, name, _text(raw[name]).replace("\r\n", "\n"))
-        if "slug" in present or case._state.adding:
-            case.slug = _text(raw.get("slug")).strip() or slugify(case.title)[:200]
-        if "retraction_reason" in present:
-            case.retraction_reason = _text(raw["retraction_reason"])
-        if "country" in present:
-            case.country = _text(raw["country"]).strip().upper()
         for name in CHOICE_FIELDS:
             if name in present and _text(raw[name]).strip():
                 setattr(case, name, _text(raw[name]).strip())
+        language = _text_language(case)
+        for name in CASE_TEXTS:
+            for code, text in _texts_given(raw, name, language).items():
+                _set_text(case, f"{name}_{code}", text)
+            disagreement = _unsuffixed_disagrees(raw, name, case, name)
+            if disagreement:
+                errors.append(disagreement)
+        if "slug" in present or case._state.adding:
+            case.slug = _text(raw.get("slug")).strip() or slugify(text_in(case, "title", language))[:200]
+        if "country" in present:
+            case.country = _text(raw["country"]).strip().upper()
         for name in DATE_FIELDS:
             if name in present:
                 text = _text(raw[name]).strip()
@@ -488,10 +579,12 @@ class CaseImporter:
         self._assign(case, raw, errors)
         wanted_m2m = self._m2m(raw, errors)
         lists = {}
+        language = _text_language(case)
         for kind in ("sources", "timeline", "costs"):
             if kind in raw:
+                existing = functools.cache(functools.partial(_existing_rows, case, kind))
                 try:
-                    lists[kind] = _build_rows(kind, _parse_list(kind, raw[kind]))
+                    lists[kind] = _build_rows(kind, _parse_list(kind, raw[kind]), language, existing)
                 except RowError as error:
                     errors.extend(error.messages)
         if case.status == Status.PUBLISHED and not case.published_at:
@@ -554,7 +647,10 @@ class CaseImporter:
                 missing.append(_("at least one source"))
         elif case._state.adding or not case.sources.exists():
             missing.append(_("at least one source"))
-        if not case._state.adding and case.images.filter(alt_text="").exists():
+        without_alt = Q()
+        for column in in_each_language(["alt_text"]):
+            without_alt &= Q(**{f"{column}__isnull": True}) | Q(**{column: ""})
+        if not case._state.adding and case.images.filter(without_alt).exists():
             missing.append(_("alt text for every image"))
         if missing:
             return [_("status: a published case needs %(missing)s.") % {"missing": ", ".join(str(m) for m in missing)}]

@@ -9,7 +9,10 @@ from incidents.models import Incident
 
 
 class Command(BaseCommand):
-    help = "Write the published cases (or --all of them) as CSV or JSON, in the columns import_cases reads."
+    help = (
+        "Write the published cases (or --all of them) as CSV or JSON, in the columns import_cases reads: "
+        "each text in the case's own language, then in English and in French."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=["csv", "json"], default="csv")

@@ -2,7 +2,8 @@
 
 Every row is checked with the admin's rules; one bad row and nothing is imported. Running it twice
 changes nothing the second time: a row is matched to a case by its reference or id, else by its
-company, title and date.
+company, title (in either language) and date. Texts go to the language their column names (`title_fr`);
+a file without those columns puts them in the case's `language` (incidents/exchange/importer.py).
 """
 
 import os
