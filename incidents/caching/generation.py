@@ -13,9 +13,11 @@ import hashlib
 import threading
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import translation
 
 GENERATION_KEY = "catalogue:generation"
 # Part of every page and card key: entries written in an older shape by an earlier release are never read.
@@ -98,8 +100,13 @@ def cached(scope: str, query: str, compute, timeout=CACHED_TIMEOUT):
 
 
 def filter_query(data, params) -> str:
-    """The filters of a request as a canonical query string (order of parameters and values ignored)."""
+    """The filters of a request as a canonical query string (order of parameters and values ignored).
+
+    A search is understood in the reader's language (French words stemmed in French): its results, counts and
+    facets are keyed on that language too."""
     pairs = sorted((name, value) for name in params for value in data.getlist(name) if value != "")
+    if any(name == "q" and value.strip() for name, value in pairs):
+        pairs.append(("lang", translation.get_language() or settings.LANGUAGE_CODE))
     return "&".join(f"{name}={value}" for name, value in pairs)
 
 
