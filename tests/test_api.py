@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from incidents.filters import IncidentFilterSet
 from incidents.models import ApologyQuality, Correction, Status
 from tests import factories
 
@@ -510,3 +511,17 @@ def test_the_case_page_s_json_ld_says_which_language_its_texts_are_in(client, bi
     assert (article(f"/fr{url}")["inLanguage"], article(f"/fr{url}")["headline"]) == ("fr", "Une facture de 88 247 €")
     untranslated = article(f"/fr{english_url}")
     assert (untranslated["inLanguage"], untranslated["headline"]) == ("en", "Meter replaced twice")
+
+
+@pytest.mark.skipif(
+    "available_in" not in IncidentFilterSet.base_filters, reason="the catalogue has no language filter yet"
+)
+def test_the_available_in_filter_of_the_catalogue_applies_to_the_api(client, bilingual):
+    french, english = bilingual["fr"], bilingual["en"]
+    for language, expected in (("fr", [french.pk]), ("en", [english.pk, french.pk])):
+        api = client.get("/api/cases/", {"available_in": language}).json()
+        assert [item["id"] for item in api["results"]] == expected, language
+        assert all(language in item["available_languages"] for item in api["results"])
+        html = [case.pk for case in client.get("/cases/", {"available_in": language}).context["page_obj"]]
+        assert html == expected
+    assert client.get("/api/cases/", {"available_in": "de"}).json()["errors"].keys() == {"available_in"}

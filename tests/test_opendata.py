@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from incidents import opendata
 from incidents.exchange import importer
+from incidents.filters import IncidentFilterSet
 from incidents.models import Correction, Status
 from tests import factories
 
@@ -241,6 +242,18 @@ def test_downloads_carry_both_languages_whatever_the_address(client, catalogue):
     assert row["url"] == f"http://testserver{edf_url}"
     assert [r.pop("url") for r in french] == [r.pop("url").replace("testserver/", "testserver/fr/") for r in english]
     assert french == english  # the address only changes the links
+
+
+@pytest.mark.skipif(
+    "available_in" not in IncidentFilterSet.base_filters, reason="the catalogue has no language filter yet"
+)
+@pytest.mark.parametrize("path", ["/data/cases.csv", "/data/cases.json"])
+def test_downloads_take_the_available_in_filter(client, catalogue, path):
+    """The French case is not translated: only it can be read in French, only the other in English."""
+    for language, expected in (("fr", {"Électricité: une facture de 88 247 €"}), ("en", {"Fifteen hours to Port-Bou"})):
+        text = streamed_text(client.get(path, {"available_in": language}))
+        rows = list(csv.DictReader(io.StringIO(text))) if path.endswith(".csv") else json.loads(text)
+        assert {row["title"] for row in rows} == expected, language
 
 
 def test_csv_download_reads_back_with_the_import(client, catalogue):
