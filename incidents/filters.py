@@ -16,7 +16,7 @@ import datetime
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.forms.models import ModelChoiceIteratorValue
 from django.http import QueryDict
 from django.utils import timezone
@@ -33,6 +33,7 @@ from incidents.models import (
     Company,
     HarmType,
     Incident,
+    Language,
     Lesson,
     Sector,
 )
@@ -235,6 +236,13 @@ class IncidentFilterSet(django_filters.FilterSet):
         max_value=10**15,
         widget=forms.NumberInput(attrs=NUMERIC),
     )
+    available_in = django_filters.ChoiceFilter(
+        choices=Language.choices,
+        label=_("Available in"),
+        empty_label=_("Any language"),
+        method="filter_available_in",
+        widget=forms.Select,
+    )
     updated_within = IntegerFilter(
         label=_("Updated within (days)"),
         method="filter_updated_within",
@@ -309,6 +317,10 @@ class IncidentFilterSet(django_filters.FilterSet):
     def filter_country(self, queryset, name, value):
         return queryset.filter(country=value.upper()) if value else queryset
 
+    def filter_available_in(self, queryset, name, value):
+        """Cases a reader of that language can read in it: written in it, or translated."""
+        return queryset.filter(Q(language=value) | Q(translated=True)) if value else queryset
+
     def filter_updated_within(self, queryset, name, value):
         if not value:
             return queryset
@@ -335,7 +347,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         if key == RELEVANCE and not self.search_text:
             key = None
         if key is None:
-            key = RELEVANCE if self.search_text and search.ranked() else "newest"
+            key = RELEVANCE if self.search_text else "newest"
         return key
 
     def filter_queryset(self, queryset):
@@ -381,7 +393,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         primary key for catalogue data, by value otherwise) the number of cases each would match."""
         options = []
         for value, label in self.form.fields[name].choices:  # catalogue data: one query
-            if value == "":
+            if value == "" and isinstance(self.filters[name], django_filters.OrderingFilter):  # a sort always applies
                 continue
             key = value.instance.pk if isinstance(value, ModelChoiceIteratorValue) else value
             count = None if counts is None else counts.get(key, 0)

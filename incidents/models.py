@@ -251,11 +251,14 @@ class Company(NaturalSlugMixin, models.Model):
         return reverse("incidents:company_detail", kwargs={"slug": self.slug})
 
     def refresh_search_documents(self):
-        """Company names and aliases are searchable through each of the company's cases."""
+        """Company names and aliases are searchable through each of the company's cases (in both languages)."""
         aliases = [alias.name for alias in self.aliases.all()]
-        for incident in Incident.objects.filter(company=self):
+        cases = list(Incident.objects.filter(company=self).only("pk", "company", *search.document_fields()))
+        for incident in cases:
             incident.company = self
-            incident.refresh_search_document(save=True, aliases=aliases)
+            incident.refresh_search_document(aliases=aliases)
+        # The database's triggers index the new documents (the search vectors, or SQLite's full-text table).
+        Incident.objects.bulk_update(cases, Incident.SEARCH_DOCUMENTS, batch_size=500)
 
 
 class CompanyAlias(models.Model):
@@ -423,9 +426,14 @@ class Incident(models.Model):
     response_days = models.PositiveIntegerField(null=True, blank=True, editable=False)
     resolution_days = models.PositiveIntegerField(null=True, blank=True, editable=False)
     headline_cost_eur = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True, editable=False)
-    search_document = models.TextField(blank=True, editable=False)
-    # PostgreSQL keeps it current with a trigger (migration 0003); unused on SQLite.
-    search_vector = SearchVectorField(null=True, editable=False)
+    # What the case is found by in each language (incidents/search.py), recomputed on every save.
+    search_document_en = models.TextField(blank=True, editable=False)
+    search_document_fr = models.TextField(blank=True, editable=False)
+    # PostgreSQL keeps them current with a trigger (migration 0008); unused on SQLite, where the same migration's
+    # triggers keep a full-text table current instead.
+    search_vector_en = SearchVectorField(null=True, editable=False)
+    search_vector_fr = SearchVectorField(null=True, editable=False)
+    SEARCH_DOCUMENTS = ["search_document_en", "search_document_fr"]
 
     # Its history is registered in incidents/translation.py, once its texts have a column per language.
 
@@ -588,9 +596,22 @@ class Incident(models.Model):
         return max((finish - start).days, 0)
 
     def refresh_search_document(self, save=False, aliases=None):
-        self.search_document = search.case_document(self, aliases)
+        """Recompute what the case is found by in each language. `aliases` (its company's alias names) saves a
+        query per case when a company refreshes all of its cases."""
+        company = self.company if self.company_id else None
+        if aliases is None:
+            aliases = [alias.name for alias in company.aliases.all()] if company else []
+        documents = search.case_documents(self, company.name if company else "", aliases)
+        for language, document in documents.items():
+            setattr(self, f"search_document_{language}", document)
         if save:
-            Incident.objects.filter(pk=self.pk).update(search_document=self.search_document)
+            documents = {field: getattr(self, field) for field in self.SEARCH_DOCUMENTS}
+            Incident.objects.filter(pk=self.pk).update(**documents)
+
+    @property
+    def search_document(self):
+        """What the case is found by in the active language."""
+        return getattr(self, f"search_document_{search.reader_language()}")
 
     def refresh_headline_cost(self, save=False):
         # The largest estimate, its high end for a range, as the case page picks it (cards.headline_figure); a

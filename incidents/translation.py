@@ -76,7 +76,14 @@ class SectorTranslation(TranslationOptions):
 # Harm types and lesson themes are part of a case: their history is kept with it.
 simple_history.register(
     Incident,
-    excluded_fields=["search_document", "search_vector", "translated", *DERIVED],
+    excluded_fields=[
+        "search_document_en",
+        "search_document_fr",
+        "search_vector_en",
+        "search_vector_fr",
+        "translated",
+        *DERIVED,
+    ],
     m2m_fields=["harm_types", "lessons"],
 )
 for model in (TimelineEvent, CostEstimate, IncidentImage, Correction):

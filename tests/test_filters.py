@@ -110,6 +110,61 @@ def test_an_unbound_filterset_lists_every_published_case_newest_first(catalogue)
     assert filterset.sort_key == "newest" and active_filter_chips(filterset) == []
 
 
+@pytest.fixture
+def languages():
+    """A case written in English, one in French, and one in English translated into French."""
+    return {
+        "en": factories.incident(title="Written in English"),
+        "fr": factories.incident(title="Écrit en français", language="fr"),
+        "both": factories.incident(
+            title="Written in English, translated",
+            summary="A summary.",
+            story="A story.",
+            lesson="A lesson.",
+            title_fr="Écrit en anglais, traduit",
+            summary_fr="Un résumé.",
+            story_fr="Un récit.",
+            lesson_fr="Une leçon.",
+        ),
+    }
+
+
+def ids(filterset):
+    return {case.pk for case in filterset.qs}
+
+
+def test_available_in_keeps_the_cases_written_in_a_language_or_translated_into_it(languages):
+    english, french, both = (languages[key].pk for key in ("en", "fr", "both"))
+    assert ids(IncidentFilterSet({"available_in": "en"})) == {english, both}
+    assert ids(IncidentFilterSet({"available_in": "fr"})) == {french, both}
+    assert ids(IncidentFilterSet({"available_in": ""})) == {english, french, both}
+    assert not IncidentFilterSet({"available_in": "de"}).is_valid()
+
+
+def test_available_in_reaches_the_list_page_the_api_and_the_downloads(client, languages):
+    french, both = languages["fr"].pk, languages["both"].pk
+    response = client.get("/cases/", {"available_in": "fr"})
+    assert {case.pk for case in response.context["page_obj"]} == {french, both}
+    select = form_of(response.text, "filters").select_one("select#id_available_in[name=available_in]")
+    assert select.find_previous("label").text == "Available in"
+    options = [(o["value"], o.text, o.has_attr("selected")) for o in select.select("option")]
+    assert options == [("", "Any language", False), ("en", "English", False), ("fr", "French", True)]
+    assert ("Available in", "French") in [(str(c["label"]), str(c["value"])) for c in response.context["chips"]]
+    french_page = client.get("/fr/cases/", {"available_in": "en"}).text
+    assert "Anglais" in form_of(french_page, "filters").select_one("select#id_available_in").text
+    # The API: the parameter, its description in the OpenAPI document, its validation.
+    api = client.get("/api/cases/", {"available_in": "fr"}).json()
+    assert api["count"] == 2
+    assert client.get("/api/cases/", {"available_in": "de"}).json()["errors"].keys() == {"available_in"}
+    schema = client.get("/api/schema/").json()
+    (parameter,) = [p for p in schema["paths"]["/api/cases/"]["get"]["parameters"] if p["name"] == "available_in"]
+    assert parameter["schema"]["enum"] == ["en", "fr"] and parameter["schema"]["description"] == "Available in"
+    # The download.
+    download = client.get(reverse("incidents:data_csv"), {"available_in": "en"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode())))
+    assert {int(row["id"]) for row in rows} == {languages["en"].pk, both}
+
+
 # The parameters, chips and facets derive from the filters -------------------------------------------------
 
 
@@ -159,6 +214,7 @@ def test_the_list_form_shows_every_field_whose_widget_is_not_hidden(catalogue):
         "When it happened",
         "Country (code)",
         "Bad buzz of at least (≈ EUR)",
+        "Available in",
     ]
     assert layout.hidden == [("company", "edf"), ("lesson", "x"), ("updated_within", "7")]
     sector = layout.controls[2]

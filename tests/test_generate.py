@@ -1,6 +1,7 @@
 """generate_cases: realistic synthetic cases, clearly marked, derived fields right, removed exactly by --delete."""
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -8,6 +9,7 @@ from django.core.management import call_command
 
 from incidents.models import Company, CostEstimate, Incident, Sector, Source, Status, TimelineEvent
 from incidents.synthetic import generator
+from incidents.synthetic.words import WORDS
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +35,7 @@ def test_cases_are_marked_synthetic_everywhere():
 def test_catalogue_is_varied_like_a_real_one():
     cases = generate(count=200)
     assert set(cases.values_list("language", flat=True)) == {"en", "fr"}
+    assert 50 <= cases.filter(translated=True).count() <= 85  # a third in both languages
     assert cases.values("company").distinct().count() > 10
     assert cases.filter(status=Status.PUBLISHED).count() > 150
     assert len(set(cases.values_list("apology_quality", flat=True))) >= 5
@@ -43,6 +46,45 @@ def test_catalogue_is_varied_like_a_real_one():
     assert len(currencies) >= 3
     assert TimelineEvent.objects.filter(incident__in=cases).count() >= 200
     assert Incident.harm_types.through.objects.filter(incident__in=cases).count() >= 200
+
+
+def test_each_case_is_written_in_its_language_and_a_third_in_both():
+    cases = list(generate(count=90).prefetch_related("timeline", "costs"))
+    for case in cases:
+        other = "en" if case.language == "fr" else "fr"
+        texts = ("title", "summary", "story", "story_html", "lesson")
+        assert all(getattr(case, f"{text}_{case.language}") for text in texts)
+        assert all(bool(getattr(case, f"{text}_{other}")) == case.translated for text in texts)
+        assert all(getattr(event, f"description_{case.language}") for event in case.timeline.all())
+        assert all(cost.claimed_by_en or cost.claimed_by_fr for cost in case.costs.all())
+    # The same sentences in each language: the same numbers, places and paragraphs.
+    translated = [case for case in cases if case.translated]
+    assert {case.language for case in translated} == {"en", "fr"}
+    for case in translated:
+        assert digits(case.summary_en) == digits(case.summary_fr)
+        assert digits(case.story_en) == digits(case.story_fr)
+        assert case.story_en.count("\n\n") == case.story_fr.count("\n\n")
+        assert case.title_en != case.title_fr
+
+
+def digits(text):
+    return sorted(re.findall(r"\d", text))
+
+
+def test_the_word_lists_of_both_languages_are_translations_item_by_item():
+    for kind, english in WORDS["en"].items():
+        assert len(english) == len(WORDS["fr"][kind]), kind
+
+
+@pytest.mark.parametrize(("language", "word"), [("en", "refunds"), ("fr", "remboursements")])
+def test_generated_cases_are_found_by_a_search_in_each_language(client, language, word):
+    cases = generate(count=60)
+    prefix = "/fr" if language == "fr" else ""
+    response = client.get(f"{prefix}/cases/", {"q": word})
+    found = {case.pk for case in response.context["page_obj"]}
+    assert found and found <= set(cases.values_list("pk", flat=True))
+    assert response.context["page_obj"].paginator.count > 5
+    assert "<mark>" in response.text
 
 
 def test_paragraphs_are_rendered_once_then_filled_with_escaped_words():
@@ -59,15 +101,25 @@ RATES = {"EUR": Decimal("1"), "USD": Decimal("0.92"), "GBP": Decimal("1.17")}
 
 
 def derived(case):
-    return (case.story_html, case.headline_cost_eur, case.search_document, case.response_days, case.resolution_days)
+    return (
+        case.story_html_en,
+        case.story_html_fr,
+        case.translated,
+        case.headline_cost_eur,
+        case.search_document_en,
+        case.search_document_fr,
+        case.response_days,
+        case.resolution_days,
+    )
 
 
 def test_derived_fields_are_what_a_save_would_compute():
     cases = list(generate().select_related("company").prefetch_related("company__aliases", "costs"))
     currencies = set()
     for case in cases:
-        assert case.story_html.startswith("<p>") and case.story_html.endswith("</p>\n<p>[synthetic]</p>")
-        assert "{" not in case.story_html and "zq" not in case.story_html  # every placeholder was filled
+        for story_html in filter(None, (case.story_html_en, case.story_html_fr)):
+            assert story_html.startswith("<p>") and story_html.endswith("</p>\n<p>[synthetic]</p>")
+            assert "{" not in story_html and "zq" not in story_html  # every placeholder was filled
         bad_buzz = [cost for cost in case.costs.all() if cost.kind == "bad_buzz"]
         if not bad_buzz:
             assert case.headline_cost_eur is None

@@ -7,9 +7,13 @@ sentences are built from templates and word lists, drawn from a seeded `random.R
 the same catalogue.
 
 Rows are built and inserted batch by batch with `bulk_create`, so memory stays flat whatever the count.
-`bulk_create` skips `Incident.save()`, so the fields it derives (rendered story, search text, delays, headline
-cost) are computed here with the model's own helpers; PostgreSQL's trigger fills `search_vector` on INSERT.
-No django-simple-history rows are written: a synthetic case has no editorial history.
+`bulk_create` skips `Incident.save()`, so the fields it derives (rendered story, search documents, delays,
+headline cost, whether it is translated) are computed here with the model's own helpers; the database's triggers
+index the search documents on INSERT (PostgreSQL's search vectors, SQLite's full-text table). No
+django-simple-history rows are written: a synthetic case has no editorial history.
+
+A case is written in its original language, and a third of them in the other one too (the same sentences, from
+the same choices), so that a large catalogue has cases in French, in English and in both.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from incidents import search
 from incidents.models import (
     EUR_REFERENCE_RATES,
     ApologyQuality,
@@ -63,6 +68,7 @@ from incidents.text import render_markdown
 
 SLUG_PREFIX = "synthetic-"
 MARKER = "[synthetic]"
+TRANSLATED_SHARE = 1 / 3  # cases written in both languages; the others in their original language only
 
 APOLOGY_WEIGHTS = [10, 30, 20, 20, 12, 8]  # refused, none, non-apology, formal, sincere, exemplary
 COST_METHODS = {
@@ -144,7 +150,7 @@ def ensure_taxonomy(companies, seed):
     for name, slug in SYNTHETIC_SECTORS:
         Sector.objects.get_or_create(
             slug=SLUG_PREFIX + slug,
-            defaults={"name": name, "description": f"Synthetic sector for load tests. {MARKER}"},
+            defaults={"name": name, "description_en": f"Synthetic sector for load tests. {MARKER}"},
         )
     sectors = list(Sector.objects.order_by("pk").values_list("pk", flat=True))
     rng = random.Random(f"sectors-{seed}")
@@ -157,7 +163,7 @@ def ensure_taxonomy(companies, seed):
             sector_id=rng.choice(sectors),
             country=country,
             website=f"https://{slug.removeprefix(SLUG_PREFIX)}.example.org/",
-            description=f"A fictitious company made for load tests. {MARKER}",
+            description_en=f"A fictitious company made for load tests. {MARKER}",
         )
         for name, slug, country, _alias in specs
         if slug not in existing
@@ -193,21 +199,44 @@ class CaseFactory:
 
     # Helpers -----------------------------------------------------------------------------------------
 
-    def fill(self, template, lang, company):
-        return template.format(**self.values(lang, company))
-
-    def values(self, lang, company):
+    def draw(self):
+        """The random choices that fill one sentence, the same in each language it is written in."""
         rng = self.rng
+        return {
+            "person": rng.random(),
+            "item": rng.random(),
+            "city": rng.random(),
+            "n": int(rng.lognormvariate(6, 1.5)) + 2,
+            "k": rng.randint(2, 14),
+            "amount": rng.choice((49, 80, 120, 250, 430, 900, 1200, 3500)),
+        }
+
+    @staticmethod
+    def values(drawn, lang, company, place_lang=None):
+        """A sentence's words in `lang` (its city from the case's original language, `place_lang`): each list's item
+        at the drawn place, the numbers written as in `lang`."""
         words = WORDS[lang]
+        cities = WORDS[place_lang or lang]["city"]
         return {
             "company": company.name,
-            "person": rng.choice(words["person"]),
-            "item": rng.choice(words["item"]),
-            "city": rng.choice(words["city"]),
-            "n": f"{int(rng.lognormvariate(6, 1.5)) + 2:,}".replace(",", " " if lang == "fr" else ","),
-            "k": rng.randint(2, 14),
-            "amount": f"{rng.choice((49, 80, 120, 250, 430, 900, 1200, 3500))} €",
+            **{name: words[name][int(drawn[name] * len(words[name]))] for name in ("person", "item")},
+            "city": cities[int(drawn["city"] * len(cities))],
+            "n": f"{drawn['n']:,}".replace(",", " " if lang == "fr" else ","),
+            "k": drawn["k"],
+            "amount": f"{drawn['amount']} €",
         }
+
+    @staticmethod
+    def template(kind, index, lang):
+        """The `index`-th sentence of a kind in `lang` (the lists of both languages are translations, item by item)."""
+        return WORDS[lang][kind][index]
+
+    def fill(self, kind, index, drawn, lang, company, place_lang=None):
+        return self.template(kind, index, lang).format(**self.values(drawn, lang, company, place_lang))
+
+    def fill_html(self, index, drawn, lang, company, place_lang=None):
+        """What `fill("paragraph", ...)` gives, rendered to HTML (`PARAGRAPH_HTML`, filled with escaped words)."""
+        return PARAGRAPH_HTML[lang][index].format(**escaped(self.values(drawn, lang, company, place_lang)))
 
     def date_between(self, start, end):
         span = (end - start).days
@@ -248,26 +277,37 @@ class CaseFactory:
             published_at = min(published_at, self.now)
         apology = rng.choices(list(ApologyQuality), weights=APOLOGY_WEIGHTS)[0]
 
-        title = self.fill(rng.choice(words["title"]), lang, company)[:200]
-        summary = " ".join(self.fill(t, lang, company) for t in rng.sample(words["summary"], rng.randint(1, 2)))
-        chosen = rng.sample(range(len(words["paragraph"])), rng.randint(3, 6))
-        values = [self.values(lang, company) for _ in chosen]
-        story = "\n\n".join([*(words["paragraph"][i].format(**v) for i, v in zip(chosen, values, strict=True)), MARKER])
-        story_html = "\n".join(
-            [*(PARAGRAPH_HTML[lang][i].format(**escaped(v)) for i, v in zip(chosen, values, strict=True)), MARKER_HTML]
-        )
-        lesson = rng.choice(words["lesson"])
+        languages = (lang, "en" if lang == "fr" else "fr") if rng.random() < TRANSLATED_SHARE else (lang,)
+        # What the texts say, drawn once: each language writes the same sentences from the same choices.
+        title = (rng.randrange(len(words["title"])), self.draw())
+        summary = [(i, self.draw()) for i in rng.sample(range(len(words["summary"])), rng.randint(1, 2))]
+        paragraphs = [(i, self.draw()) for i in rng.sample(range(len(words["paragraph"])), rng.randint(3, 6))]
+        lesson = rng.randrange(len(words["lesson"]))
+        apology_text = rng.randrange(len(words["apology"])) if apology >= ApologyQuality.NON_APOLOGY else None
+        response_text = (rng.randrange(len(words["response"])), self.draw()) if response else None
+        actions = (rng.randrange(len(words["actions"])), self.draw()) if apology >= ApologyQuality.SINCERE else None
+        texts = {}
+        for code in languages:
+            texts[f"title_{code}"] = self.fill("title", *title, code, company, lang)[:200]
+            texts[f"summary_{code}"] = " ".join(self.fill("summary", i, v, code, company, lang) for i, v in summary)
+            story = [self.fill("paragraph", i, v, code, company, lang) for i, v in paragraphs]
+            texts[f"story_{code}"] = "\n\n".join([*story, MARKER])
+            rendered = [self.fill_html(i, v, code, company, lang) for i, v in paragraphs]
+            texts[f"story_html_{code}"] = "\n".join([*rendered, MARKER_HTML])
+            texts[f"lesson_{code}"] = self.template("lesson", lesson, code)
+            if apology_text is not None:
+                texts[f"apology_text_{code}"] = self.template("apology", apology_text, code)
+            if response_text:
+                texts[f"response_{code}"] = self.fill("response", *response_text, code, company, lang)
+            if actions:
+                texts[f"corrective_actions_{code}"] = self.fill("actions", *actions, code, company, lang)
         case = Incident(
-            title=title,
-            slug=slugify(title)[:200] or "case",
-            summary=summary,
-            story=story,
-            story_html=story_html,
-            lesson=lesson,
+            slug=slugify(texts[f"title_{lang}"])[:200] or "case",
             company_id=company.id,
             customers_affected=None if rng.random() < 0.3 else int(rng.lognormvariate(5, 2.5)) + 1,
             country=company.country if rng.random() < 0.85 else rng.choice(COUNTRIES),
             language=lang,
+            translated=len(languages) == 2,
             occurred_on=occurred,
             occurred_precision=occurred_precision,
             first_response_on=response,
@@ -275,30 +315,29 @@ class CaseFactory:
             resolved_on=resolved,
             resolved_precision=self.precision() if resolved else DatePrecision.DAY,
             apology_quality=apology,
-            apology_text=rng.choice(words["apology"]) if apology >= ApologyQuality.NON_APOLOGY else "",
-            response=self.fill(rng.choice(words["response"]), lang, company) if response else "",
-            corrective_actions=self.fill(rng.choice(words["actions"]), lang, company)
-            if apology >= ApologyQuality.SINCERE
-            else "",
             status=status,
             featured=status == Status.PUBLISHED and rng.random() < 0.001,
             published_at=published_at,
             retracted_at=self.now if status == Status.RETRACTED else None,
-            retraction_reason="The sources did not support the story. [synthetic]"
+            retraction_reason_en="The sources did not support the story. [synthetic]"
             if status == Status.RETRACTED
-            else "",
+            else None,
             created_at=published_at or self.now,
             updated_at=max(published_at or self.now, self.now - datetime.timedelta(days=rng.randint(0, 2000))),
+            **texts,
         )
         case.response_days = case._compute_days(case.first_response_on, case.first_response_precision)
         case.resolution_days = case._compute_days(case.resolved_on, case.resolved_precision)
-        parts = [title, company.name, company.aliases, summary, story, lesson]
-        case.search_document = "\n".join(p for p in parts if p)
-        return (case, *self.children(case, lang, company))
+        aliases = [company.aliases] if company.aliases else []
+        for code, document in search.case_documents(case, company.name, aliases).items():
+            setattr(case, f"search_document_{code}", document)
+        return (case, *self.children(case, languages, company))
 
-    def children(self, case, lang, company):
-        """Sources, costs, timeline, harm type ids and lesson ids of a case; `incident_id` is set once it is saved."""
+    def children(self, case, languages, company):
+        """Sources, costs, timeline, harm type ids and lesson ids of a case; `incident_id` is set once it is saved.
+        Their texts are in the case's `languages`, its original one first."""
         rng = self.rng
+        lang = languages[0]
         words = WORDS[lang]
         path = f"{case.occurred_on.year}/{case.slug[:60]}-{self.serial}"
         sources = []
@@ -308,7 +347,7 @@ class CaseFactory:
                 {
                     "kind": rng.choices(SOURCE_KINDS, weights=(60, 8, 8, 10, 6, 6, 2))[0],
                     "url": f"https://{host}/{path}",
-                    "title": self.fill(rng.choice(words["source"]), lang, company)[:300],
+                    "title": self.fill("source", rng.randrange(len(words["source"])), self.draw(), lang, company)[:300],
                     "publisher": rng.choice(PUBLISHERS[lang]),
                     "published_on": self.later(case.occurred_on, 10, 400),
                     "archive_url": f"https://archive.invalid/{host}/{path}" if rng.random() < 0.3 else "",
@@ -327,6 +366,7 @@ class CaseFactory:
             if rng.random() >= chance:
                 continue
             currency = local if rng.random() < 0.9 else rng.choice(OTHER_CURRENCIES)
+            claimant = rng.randrange(len(CLAIMANTS[lang]))
             low = Decimal(int(rng.lognormvariate(math.log(median), 1.5)) + 1)
             high = low * rng.choice((2, 3, 5)) if rng.random() < 0.3 else None
             costs.append(
@@ -336,7 +376,7 @@ class CaseFactory:
                     "amount_high": high,
                     "currency": currency,
                     "method": rng.choice(COST_METHODS[kind]).value,
-                    "claimed_by": rng.choice(CLAIMANTS),
+                    **{f"claimed_by_{code}": CLAIMANTS[code][claimant] for code in languages},
                     "position": len(costs),
                 }
             )
@@ -360,7 +400,7 @@ class CaseFactory:
             {
                 "date": date,
                 "precision": precision,
-                "description": words["event"][text],
+                **{f"description_{code}": WORDS[code]["event"][text] for code in languages},
                 "channel": channel or (channels[min(text - 1, 4)] if text else ""),
                 "is_turning_point": turning,
                 "position": position,

@@ -1,5 +1,9 @@
 """The vocabulary of the synthetic cases: sectors, company-name syllables, countries, and the English and
 French word lists and sentence templates their stories are drawn from. Plain data, read by generator.py.
+
+The English and French lists of each kind are translations of each other, item by item (cities aside: each
+language has its own, and a translated case keeps its original city), so that a case written in both languages
+says the same thing in each.
 """
 
 # A few sectors of our own, so that a database without the demo catalogue still has sectors to spread over.
@@ -176,6 +180,7 @@ WORDS = {
             "un ingénieur retraité",
             "un père seul",
             "une aide-soignante",
+            "un client aveugle",
         ],
         "item": [
             "guitare",
@@ -188,8 +193,10 @@ WORDS = {
             "valise",
             "canapé",
             "appareil auditif",
+            "appareil photo",
             "violoncelle",
             "machine à laver",
+            "gâteau d'anniversaire",
             "passeport",
         ],
         "city": [
@@ -218,8 +225,10 @@ WORDS = {
             "{company} coupe l'électricité d'{person} en plein hiver",
             "{company} perd la {item} d'{person} et propose un bon d'achat",
             "{company} expose les données personnelles de {n} clients",
+            "{company} raccroche au nez d'{person} {k} fois en une semaine",
             "{company} envoie un huissier pour une facture déjà payée",
             "{company} bloque l'accès de {n} clients à leur compte à {city}",
+            "{company} vend à {person} un {item} qu'elle savait défectueux",
         ],
         "summary": [
             "Pendant {k} semaines, {person} a appelé, écrit et attendu ; {company} répondait par des lettres types.",
@@ -291,4 +300,7 @@ PUBLISHERS = {
     "en": ["The Daily Example", "Example Post", "Consumer Watch", "The Synthetic Herald", "Evening Example"],
     "fr": ["Le Quotidien d'Exemple", "Exemple Matin", "60 Millions d'Exemples", "La Gazette fictive", "Ouest-Exemple"],
 }
-CLAIMANTS = ["an analyst at Example Research", "Consumer Watch", "the company", "a regulator", "the press"]
+CLAIMANTS = {
+    "en": ["an analyst at Example Research", "Consumer Watch", "the company", "a regulator", "the press"],
+    "fr": ["un analyste d'Example Research", "Consumer Watch", "l'entreprise", "un régulateur", "la presse"],
+}

@@ -8,8 +8,8 @@ from incidents.synthetic import generator
 
 class Command(BaseCommand):
     help = (
-        "Add COUNT synthetic cases (marked [synthetic], companies on example.org) for load tests; "
-        "--delete removes exactly the synthetic data."
+        "Add COUNT synthetic cases (marked [synthetic], companies on example.org) for load tests, a third of them "
+        "written in both languages; --delete removes exactly the synthetic data."
     )
 
     def add_arguments(self, parser):
