@@ -2,14 +2,23 @@
 
 Editors write and submit for review; chief editors (`incidents.publish_incident`, `incidents.merge_incident`)
 publish, unpublish, retract and merge. Every refusal is checked here, on the server, not only hidden.
+
+Texts are written in English and French (incidents/translation.py): modeltranslation's admin gives each text one
+field per language, shown side by side. A case's texts in its original language are required as a single text
+was; the other language is optional, and the case's page and the publish action say what it still lacks.
 """
 
+import copy
+import dataclasses
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Count, Exists, OuterRef
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.forms.models import BaseInlineFormSet, construct_instance
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,10 +26,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.text import Truncator
-from django.utils.translation import gettext, ngettext, ngettext_lazy
+from django.utils.text import Truncator, capfirst
+from django.utils.translation import get_language, gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from incidents import services, tips, versions, workflow
 from incidents.forms import (
@@ -34,6 +45,8 @@ from incidents.forms import (
     TipConvertForm,
 )
 from incidents.models import (
+    LANGUAGE_CODES,
+    MAIN_TEXTS,
     Company,
     CompanyAlias,
     Correction,
@@ -41,6 +54,7 @@ from incidents.models import (
     HarmType,
     Incident,
     IncidentImage,
+    Language,
     Lesson,
     Sector,
     Source,
@@ -54,11 +68,194 @@ admin.site.site_title = _("Sévices clients")
 admin.site.index_title = _("Catalogue")
 
 
+# Texts in two languages --------------------------------------------------------------------------------------
+
+
+def both(name):
+    """The fields of text `name` in each language, as one line of a fieldset: side by side."""
+    return tuple(f"{name}_{language}" for language in LANGUAGE_CODES)
+
+
+def editor_language():
+    """The language of the admin's interface, one of the texts' languages."""
+    language = (get_language() or "")[:2]
+    return language if language in LANGUAGE_CODES else LANGUAGE_CODES[0]
+
+
+def required_in(language):
+    return ValidationError(
+        _("Required in the case's original language (%(language)s)."),
+        code="required",
+        params={"language": Language(language).label},
+    )
+
+
+def kept_forms(formset):
+    """The forms of an inline formset that will exist after saving (filled in, not marked for deletion)."""
+    for form in formset.forms:
+        if getattr(form, "cleaned_data", None) and not (formset.can_delete and formset._should_delete_form(form)):
+            yield form
+
+
+class LanguageColumns:
+    """modeltranslation's admin for models with texts in each language: a text's English and French fields sit
+    side by side (static/css/admin.css), labelled "Title (French)". No language is required as such: a case's
+    texts are required in its own original language, which its forms check."""
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and hasattr(db_field, "translated_field"):
+            formfield.required = False  # modeltranslation would require the default language's
+            formfield.label = capfirst(versions.field_label(db_field))
+        return formfield
+
+
+class OriginalLanguageRows:
+    """A formset of a case's rows: a text a row requires (an event's description, a correction's note) is
+    required in the case's original language, the other language being optional."""
+
+    def clean(self):
+        super().clean()
+        language = self.instance.language
+        required = [
+            name for name in versions.translated_texts(self.model) if not self.model._meta.get_field(name).blank
+        ]
+        for form in kept_forms(self):
+            for name in required:
+                column = f"{name}_{language}"
+                if column in form.fields and not (form.cleaned_data.get(column) or "").strip():
+                    form.add_error(column, required_in(language))
+
+
+class TimelineRows(OriginalLanguageRows, PositionedFormSet):
+    pass
+
+
+class CorrectionRows(OriginalLanguageRows, BaseInlineFormSet):
+    pass
+
+
+class ImageRows(ImageFormSet):
+    """The images of a case: once it is published, each needs its alt text in the case's original language."""
+
+    def clean(self):
+        super(ImageFormSet, self).clean()  # ImageFormSet's own check reads a single alt text
+        if self.instance.status != Status.PUBLISHED:
+            return
+        column = f"alt_text_{self.instance.language}"
+        for form in kept_forms(self):
+            if not (form.cleaned_data.get(column) or "").strip():
+                form.add_error(column, workflow.missing_message([_("alt text for every image")]))
+
+
+class IncidentForm(IncidentAdminForm):
+    """The case form, each text with a field per language.
+
+    The rules of IncidentAdminForm, with the texts read in the case's original language (the one posted): its
+    title and summary are required in it, publishing needs what `Incident.missing_fields_for_publication()`
+    names in it, a retraction its reason in it. The other language is optional.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        original = self.initial.get("language") or self.instance.language
+        for name in versions.translated_texts(Incident):
+            field = self.fields.get(f"{name}_{original}")
+            if field is not None:
+                field.label = gettext("%(label)s, original") % {"label": field.label}
+
+    def clean(self):
+        cleaned = forms.ModelForm.clean(self)  # not IncidentAdminForm.clean, which reads a single text
+        language = cleaned.get("language") or self.instance.language
+        status = cleaned.get("status", self.instance.status)
+        for name in ("title", "summary"):
+            column = f"{name}_{language}"
+            if column in self.fields and column not in self.errors and not (cleaned.get(column) or "").strip():
+                self.add_error(column, required_in(language))
+        if self.user is not None:
+            try:
+                workflow.check_status_change(self.user, self.original_status, status)
+            except workflow.WorkflowError as error:
+                raise ValidationError(str(error), code="status") from error
+        if status == Status.PUBLISHED:
+            probe = construct_instance(self, copy.copy(self.instance), self._meta.fields, self._meta.exclude)
+            missing = probe.missing_fields_for_publication()
+            if missing:
+                # Not attached to "status": the status must reach the inline formsets, which check the rest.
+                self.add_error(None, workflow.missing_message(missing))
+        if status == Status.RETRACTED:
+            column = f"retraction_reason_{language}"
+            reason = cleaned.get(column, getattr(self.instance, column)) or ""
+            if not reason.strip():
+                self.add_error(
+                    column if column in self.fields else None,
+                    _("Say why the case is retracted: readers will see it."),
+                )
+        if status == Status.MERGED and not self.instance.merged_into_id:
+            self.add_error("status", _("Use “Merge into another case” to merge a case."))
+        return cleaned
+
+
+def available_in(language):
+    """Cases that can be read in `language`: their main texts exist in it (Incident.available_in())."""
+    condition = Q()
+    for name in MAIN_TEXTS:
+        condition &= Q(**{f"{name}_{language}__isnull": False}) & ~Q(**{f"{name}_{language}": ""})
+    return condition
+
+
+class TranslationFilter(admin.SimpleListFilter):
+    title = _("translation")
+    parameter_name = "translation"
+
+    missing = {"missing_fr": "fr", "missing_en": "en"}
+
+    def lookups(self, request, model_admin):
+        return [("missing_fr", _("Missing French")), ("missing_en", _("Missing English")), ("both", _("In both"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "both":
+            return queryset.filter(available_in("en") & available_in("fr"))
+        if self.value() in self.missing:
+            return queryset.filter(~available_in(self.missing[self.value()]))
+        return queryset
+
+
+def needs_translation():
+    """How many cases cannot yet be read in each language, and in all: the count shown above the list."""
+    return Incident.objects.aggregate(
+        total=Count("pk", filter=~(available_in("en") & available_in("fr"))),
+        missing_fr=Count("pk", filter=~available_in("fr")),
+        missing_en=Count("pk", filter=~available_in("en")),
+    )
+
+
+class LanguageChanges(HistoricalRecordContextHelper):
+    """The history list's "What changed", each text named with its language. The column without a language,
+    which holds whichever one was active at the save, is left out, and so is a text never written (None) that a
+    save left empty ("")."""
+
+    def context_for_delta_changes(self, delta):
+        language_free = versions.translated_texts(self.model)
+        changes = [c for c in delta.changes if c.field not in language_free and not versions.same(c.old, c.new)]
+        return super().context_for_delta_changes(dataclasses.replace(delta, changes=changes))
+
+    def format_delta_change(self, change):
+        formatted = super().format_delta_change(change)
+        return dataclasses.replace(
+            formatted, field=capfirst(versions.field_label(self.model._meta.get_field(change.field)))
+        )
+
+
 @admin.register(Sector)
-class SectorAdmin(admin.ModelAdmin):
+class SectorAdmin(LanguageColumns, TranslationAdmin):
     list_display = ["name", "slug", "company_count"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", both("description"), both("recourse")]
 
     def get_queryset(self, request):
         # An aggregate drops Meta.ordering: order again, or paginated lists (autocomplete) come unordered.
@@ -75,8 +272,9 @@ class CompanyAliasInline(admin.TabularInline):
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(LanguageColumns, TranslationAdmin):
     list_display = ["name", "sector", "country", "case_count"]
+    fields = ["name", "slug", "sector", "country", "website", both("description"), "logo"]
     list_filter = ["sector", "country"]
     search_fields = ["name", "aliases__name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -108,11 +306,19 @@ class HarmTypeAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class CostEstimateInline(admin.TabularInline):
+class CostEstimateInline(LanguageColumns, TranslationStackedInline):
+    # Stacked: with two languages of "claimed by" and of the note, a table row no longer fits a screen.
     model = CostEstimate
     formset = PositionedFormSet
     extra = 0
-    fields = ["kind", "amount_low", "amount_high", "currency", "method", "claimed_by", "source", "note", "position"]
+    fields = [
+        ("kind", "method"),
+        ("amount_low", "amount_high", "currency"),
+        both("claimed_by"),
+        "source",
+        both("note"),
+        "position",
+    ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Only the sources of the case being edited can back one of its estimates.
@@ -129,19 +335,21 @@ class SourceInline(admin.StackedInline):
     fields = [("kind", "language", "position"), "title", ("publisher", "published_on"), "url", "archive_url"]
 
 
-class TimelineEventInline(admin.TabularInline):
+class TimelineEventInline(LanguageColumns, TranslationStackedInline):
+    # Stacked, like the costs: an event's two descriptions side by side, each as wide as half the page.
     model = TimelineEvent
-    formset = PositionedFormSet
+    formset = TimelineRows
     extra = 0
-    fields = ["date", "precision", "description", "channel", "is_turning_point", "position"]
+    fields = [("date", "precision"), both("description"), ("channel", "is_turning_point", "position")]
+    formfield_overrides = {models.CharField: {"widget": forms.Textarea(attrs={"rows": 2})}}  # up to 500 characters
 
 
-class IncidentImageInline(admin.StackedInline):
+class IncidentImageInline(LanguageColumns, TranslationStackedInline):
     model = IncidentImage
     form = IncidentImageForm
-    formset = ImageFormSet
+    formset = ImageRows
     extra = 0
-    fields = ["preview", "image", "alt_text", "caption", "credit", "position"]
+    fields = ["preview", "image", both("alt_text"), both("caption"), "credit", "position"]
     readonly_fields = ["preview"]
 
     @admin.display(description=_("preview"))
@@ -157,8 +365,9 @@ class IncidentImageInline(admin.StackedInline):
         )
 
 
-class CorrectionInline(admin.TabularInline):
+class CorrectionInline(LanguageColumns, TranslationTabularInline):
     model = Correction
+    formset = CorrectionRows
     extra = 0
 
 
@@ -179,11 +388,12 @@ class HasSourceFilter(admin.SimpleListFilter):
 
 
 @admin.register(Incident)
-class IncidentAdmin(SimpleHistoryAdmin):
-    form = IncidentAdminForm
+class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
+    form = IncidentForm
     list_display = [
         "reference_display",
         "title",
+        "translated",
         "status",
         "company",
         "occurred_on",
@@ -200,10 +410,11 @@ class IncidentAdmin(SimpleHistoryAdmin):
         HasSourceFilter,
         "harm_types",
         "language",
+        TranslationFilter,
         "featured",
     ]
     list_select_related = ["company"]
-    search_fields = ["=id", "title", "slug", "company__name", "company__aliases__name", "summary"]
+    search_fields = ["=id", *both("title"), "slug", "company__name", "company__aliases__name", *both("summary")]
     search_help_text = _("Search by title, company or alias, or by number (42 or SC-0042).")
     show_facets = admin.ShowFacets.ALWAYS
     autocomplete_fields = ["company"]
@@ -220,8 +431,23 @@ class IncidentAdmin(SimpleHistoryAdmin):
     object_history_template = "admin/incidents/incident/object_history.html"
     object_history_list_template = "admin/incidents/incident/object_history_list.html"
     fieldsets = [
-        (None, {"fields": ["title", "slug", "status", "featured", "company", "summary", "story", "lesson"]}),
-        (_("Classification"), {"fields": ["harm_types", "lessons", "country", "language", "customers_affected"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "language",
+                    both("title"),
+                    "slug",
+                    "status",
+                    "featured",
+                    "company",
+                    both("summary"),
+                    both("story"),
+                    both("lesson"),
+                ]
+            },
+        ),
+        (_("Classification"), {"fields": ["harm_types", "lessons", "country", "customers_affected"]}),
         (
             _("Dates"),
             {
@@ -234,11 +460,11 @@ class IncidentAdmin(SimpleHistoryAdmin):
         ),
         (
             _("The company's response"),
-            {"fields": ["apology_quality", "apology_text", "response", "corrective_actions"]},
+            {"fields": ["apology_quality", both("apology_text"), both("response"), both("corrective_actions")]},
         ),
         (
             _("Retraction and merging"),
-            {"classes": ["collapse"], "fields": ["retraction_reason", "retracted_at", "merged_into"]},
+            {"classes": ["collapse"], "fields": [both("retraction_reason"), "retracted_at", "merged_into"]},
         ),
         (_("Record"), {"classes": ["collapse"], "fields": ["created_at", "published_at", "updated_at"]}),
     ]
@@ -268,6 +494,17 @@ class IncidentAdmin(SimpleHistoryAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"user": request.user})
+
+    def get_changeform_initial_data(self, request):
+        # A new case starts in the language the editor works in: the one they are likely to write it in.
+        return {"language": editor_language(), **super().get_changeform_initial_data(request)}
+
+    def get_prepopulated_fields(self, request, obj=None):
+        # The slug follows the title in that language, the first one written.
+        return {"slug": [f"title_{editor_language()}"]}
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return LanguageChanges(self.model, historical_record)
 
     # The list --------------------------------------------------------------------------------------
 
@@ -301,8 +538,13 @@ class IncidentAdmin(SimpleHistoryAdmin):
 
     # Saving: workflow rules and one history record per save ----------------------------------------
 
+    def changelist_view(self, request, extra_context=None):
+        extra = {"needs_translation": needs_translation()}
+        return super().changelist_view(request, extra_context={**extra, **(extra_context or {})})
+
     def save_model(self, request, obj, form, change):
         old_status = Incident.objects.filter(pk=obj.pk).values_list("status", flat=True).first() if change else None
+        obj._published_now = obj.status == Status.PUBLISHED and old_status != Status.PUBLISHED
         try:
             workflow.check_status_change(request.user, old_status, obj.status)
         except workflow.WorkflowError as error:
@@ -324,6 +566,13 @@ class IncidentAdmin(SimpleHistoryAdmin):
         finally:
             del form.instance.skip_history_when_saving
         versions.finish_history_record(form.instance)
+        if getattr(form.instance, "_published_now", False):
+            # Published with a language missing: allowed, and said (its inlines are saved by now).
+            self._warn(request, form.instance, workflow.translation_warnings(form.instance))
+
+    def _warn(self, request, incident, warnings):
+        for warning in warnings:
+            self.message_user(request, f"{incident.reference}: {warning}", messages.WARNING)
 
     def save_formset(self, request, form, formset, change):
         for inline_form in formset.forms:
@@ -347,19 +596,23 @@ class IncidentAdmin(SimpleHistoryAdmin):
     # Actions ---------------------------------------------------------------------------------------
 
     def _run(self, request, queryset, step, done_message):
-        done, refused = 0, []
+        """Apply `step` to each case; it may return warnings (what a published case lacks in a language)."""
+        done, refused, warned = 0, [], []
         with transaction.atomic():
             for incident in queryset.select_related("company"):
                 try:
-                    step(incident, request.user)
+                    warnings = step(incident, request.user)
                 except workflow.WorkflowError as error:
                     refused.append(f"{incident.reference}: {error}")
                     continue
                 done += 1
+                warned.append((incident, warnings or []))
         if done:
             self.message_user(request, done_message % done, messages.SUCCESS)
         for line in refused:
             self.message_user(request, line, messages.ERROR)
+        for incident, warnings in warned:
+            self._warn(request, incident, warnings)
 
     @admin.action(description=_("Submit the selected drafts for review"), permissions=["change"])
     def submit_for_review(self, request, queryset):
@@ -635,6 +888,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
             missing = obj.missing_for_publication() if obj.status in (Status.DRAFT, Status.REVIEW) else []
             extra = {
                 "missing_for_publication": workflow.missing_message(missing) if missing else "",
+                "untranslated": workflow.translation_warnings(obj) if obj.status != Status.MERGED else [],
                 "can_publish": self.has_publish_permission(request),
                 "can_merge": self.has_merge_permission(request, obj),
                 "is_public": obj.status == Status.PUBLISHED,

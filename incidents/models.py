@@ -562,12 +562,16 @@ class Incident(models.Model):
         return describe_delay(self.occurred_on, self.occurred_precision, self.resolved_on, self.resolved_precision)
 
     def missing_for_publication(self):
-        """What stops this case from being published, as messages an editor reads (empty when ready)."""
+        """What stops this case from being published, as messages an editor reads (empty when ready).
+
+        Its texts count in its original language only: a missing translation never stops it (the admin warns).
+        """
         missing = self.missing_fields_for_publication()
         if self.pk:
             if not self.sources.exists():
                 missing.append(_("at least one source"))
-            if self.images.filter(alt_text="").exists():
+            alt_text = f"alt_text_{self.language}"
+            if self.images.filter(Q(**{f"{alt_text}__isnull": True}) | Q(**{alt_text: ""})).exists():
                 missing.append(_("alt text for every image"))
         else:
             missing.append(_("at least one source"))
@@ -576,12 +580,13 @@ class Incident(models.Model):
     def missing_fields_for_publication(self):
         """The part of `missing_for_publication()` a form can check before its inlines are saved."""
         missing = []
-        if not self.summary.strip():
-            missing.append(_("a summary"))
-        if not self.story.strip():
-            missing.append(_("the story"))
-        if not self.lesson.strip():
-            missing.append(_("the lesson"))
+        for name, label in [
+            ("summary", _("a summary")),
+            ("story", _("the story")),
+            ("lesson", _("the lesson")),
+        ]:
+            if not (getattr(self, f"{name}_{self.language}", None) or "").strip():
+                missing.append(label)
         if not self.company_id:
             missing.append(_("a company"))
         if not self.occurred_on:

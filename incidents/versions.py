@@ -7,6 +7,11 @@ A version of a case is that record together with its sources, timeline, costs, i
 they stood just before the case's next record: the same reading as the public revision page
 (incidents/citations.py). Code that changes rows therefore saves the case first, then the rows.
 
+Texts are written in each language (incidents/translation.py): their history keeps one column per language
+(`title_en`, `title_fr`), which is what a comparison shows ("title (French)") and what a restore writes. The
+column without a language that modeltranslation keeps beside them holds whichever language was active when the
+row was saved: it is left out of both.
+
 Who may change a case's status is decided in incidents/workflow.py; a restore leaves the status alone.
 """
 
@@ -24,8 +29,9 @@ from django.utils.formats import date_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.translator import NotRegistered, translator
 
-from incidents.models import Company, Incident, Status
+from incidents.models import Company, Incident, Language, Status
 
 
 def _related(name):
@@ -62,6 +68,31 @@ DERIVED_FIELDS = {"response_days", "resolution_days", "headline_cost_eur"}
 # Why a row's deletion was recorded: along with its case (`restore_deleted` brings it back) or by an editor.
 CASCADE_REASON = "Deleted with its case"
 REMOVED_REASON = "Removed from its case"
+
+
+def translated_texts(model):
+    """The names of `model`'s texts written in each language, in the order of its fields (derived ones left out)."""
+    try:
+        names = translator.get_options_for_model(model).all_fields
+    except NotRegistered:
+        return []
+    return [f.name for f in model._meta.concrete_fields if f.name in names and f.editable]
+
+
+def _language_free(model_field, model):
+    """The column without a language of a translated text (`title` beside `title_en` and `title_fr`)."""
+    return not hasattr(model_field, "translated_field") and model_field.name in translated_texts(model)
+
+
+def field_label(model_field):
+    """What an editor calls a field: its verbose name, with the language of a translated text's column."""
+    original = getattr(model_field, "translated_field", None)
+    if original is None:
+        return model_field.verbose_name
+    return gettext("%(field)s (%(language)s)") % {
+        "field": original.verbose_name,
+        "language": Language(model_field.language).label,
+    }
 
 
 class RestoreError(Exception):
@@ -204,7 +235,24 @@ def content_fields():
     return [
         f
         for f in Incident.history.model.tracked_fields
-        if f.name not in WORKFLOW_FIELDS and f.name not in DERIVED_FIELDS and f.editable
+        if _base_name(f) not in WORKFLOW_FIELDS
+        and f.name not in DERIVED_FIELDS
+        and f.editable
+        and not _language_free(f, Incident)
+    ]
+
+
+def _base_name(model_field):
+    """`retraction_reason` for `retraction_reason_fr`: the rules that name a text hold in every language."""
+    return getattr(model_field, "translated_field", model_field).name
+
+
+def _case_fields():
+    """The case's fields a version shows, each text once per language."""
+    return [
+        f
+        for f in Incident.history.model.tracked_fields
+        if f.name not in DERIVED_FIELDS and not _language_free(f, Incident)
     ]
 
 
@@ -227,10 +275,9 @@ def contents(snapshot):
     """What version `snapshot` contained, ready for a template: (label, text) of each field an editor writes,
     (label, objects) of harm types and themes, (label, rows) of each inline."""
     fields = [
-        (Incident._meta.get_field(f.name).verbose_name, _display(Incident._meta.get_field(f.name), v))
-        for f in Incident.history.model.tracked_fields
-        if f.name not in DERIVED_FIELDS
-        for v in [snapshot.fields[f.attname]]
+        (field_label(original), _display(original, snapshot.fields[f.attname]))
+        for f in _case_fields()
+        for original in [Incident._meta.get_field(f.name)]
     ]
     m2m = [
         (Incident._meta.get_field(name).verbose_name, model.objects.filter(pk__in=snapshot.m2m[name]))
@@ -238,6 +285,11 @@ def contents(snapshot):
     ]
     inlines = [(label, snapshot.inlines[kind]) for kind, _model, label in INLINES]
     return fields, m2m, inlines
+
+
+def same(old, new):
+    """Whether two values of a field read the same: a text never written (None) and an emptied one ("") do."""
+    return old == new or (old in (None, "") and new in (None, ""))
 
 
 def text_diff(old, new):
@@ -255,21 +307,25 @@ def text_diff(old, new):
 
 
 def _row_fields(model):
-    return [f for f in model._meta.concrete_fields if f.editable and f.name not in ("id", "incident")]
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if f.editable and f.name not in ("id", "incident") and not _language_free(f, model)
+    ]
 
 
 def compare(old, new):
     """What changed from version `old` to version `new`, ready for a template."""
     changes = []
-    for model_field in Incident.history.model.tracked_fields:
-        if model_field.name in DERIVED_FIELDS or model_field.name in ("id", "updated_at"):
+    for model_field in _case_fields():
+        if model_field.name in ("id", "updated_at"):
             continue
         original = Incident._meta.get_field(model_field.name)
         before, after = old.fields.get(model_field.attname), new.fields.get(model_field.attname)
-        if before == after:
+        if same(before, after):
             continue
         change = {
-            "label": original.verbose_name,
+            "label": field_label(original),
             "old": _display(original, before),
             "new": _display(original, after),
             "diff": None,
@@ -304,9 +360,9 @@ def compare(old, new):
             fields = []
             for row_field in _row_fields(model):
                 a, b = getattr(before[pk], row_field.attname), getattr(after[pk], row_field.attname)
-                if a != b:
+                if not same(a, b):
                     fields.append(
-                        {"label": row_field.verbose_name, "old": _display(row_field, a), "new": _display(row_field, b)}
+                        {"label": field_label(row_field), "old": _display(row_field, a), "new": _display(row_field, b)}
                     )
             if fields:
                 rows.append({"kind": "changed", "text": str(after[pk]), "fields": fields})
@@ -341,7 +397,8 @@ def _check_restorable(incident, target_version):
         missing = probe.missing_fields_for_publication()
         if not target_version.inlines["sources"]:
             missing.append(_("at least one source"))
-        if any(not image.alt_text for image in target_version.inlines["images"]):
+        alt_text = f"alt_text_{probe.language}"
+        if any(not getattr(image, alt_text) for image in target_version.inlines["images"]):
             missing.append(_("alt text for every image"))
         if missing:
             raise RestoreError(
@@ -368,7 +425,7 @@ def _restore_rows(incident, target_version, user, reason):
             row._history_user, row._change_reason = user, reason
             if old_pk in current:
                 existing = current[old_pk]
-                if all(getattr(existing, f.attname) == getattr(row, f.attname) for f in _row_fields(model)):
+                if all(same(getattr(existing, f.attname), getattr(row, f.attname)) for f in _row_fields(model)):
                     if kind == "sources":
                         source_ids[old_pk] = old_pk
                     continue

@@ -2,18 +2,19 @@
 
 Editors write and submit for review; chief editors publish, unpublish, retract and merge; only a draft is
 deleted. Every change is saved through `Model.save()` or `delete()`, attributed to its editor, so that the
-history (incidents/versions.py) records it and an editor can restore an earlier version.
+history (incidents/versions.py) records it and an editor can restore an earlier version. A case is published on
+its texts in its original language; a missing translation is a warning (`untranslated`), never a refusal.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import CostEstimate, Incident, Status
-from incidents.versions import CASCADE_REASON, INLINES, finish_history_record, record_as
+from incidents.models import LANGUAGE_CODES, CostEstimate, Incident, Status
+from incidents.versions import CASCADE_REASON, INLINES, finish_history_record, record_as, translated_texts
 
 PUBLISH_PERMISSION = "incidents.publish_incident"
 MERGE_PERMISSION = "incidents.merge_incident"
@@ -60,7 +61,62 @@ def missing_message(missing):
     }
 
 
+# The sentence that names what a language lacks, one per language so that each reads naturally once translated.
+NOT_YET_TRANSLATED = {
+    "en": _("Not yet translated into English: %(texts)s."),
+    "fr": _("Not yet translated into French: %(texts)s."),
+}
+# A case's rows whose texts are written in each language, and how a count of them reads.
+ROW_TEXTS = [
+    ("timeline", ngettext_lazy("%(count)d timeline event", "%(count)d timeline events", "count")),
+    ("costs", ngettext_lazy("%(count)d cost", "%(count)d costs", "count")),
+    ("images", ngettext_lazy("%(count)d image", "%(count)d images", "count")),
+    ("corrections", ngettext_lazy("%(count)d correction", "%(count)d corrections", "count")),
+]
+
+
+def _lacks(obj, name, language):
+    """Whether text `name` of `obj` is written in another language but not in `language`."""
+    if (getattr(obj, f"{name}_{language}") or "").strip():
+        return False
+    return any((getattr(obj, f"{name}_{other}") or "").strip() for other in LANGUAGE_CODES if other != language)
+
+
+def untranslated(incident):
+    """What each language lacks that the other has: {language: [the case's texts..., "2 timeline events"...]}.
+
+    Publishing needs the texts in the case's original language only; this list is the warning for the rest.
+    """
+    rows = {kind: list(getattr(incident, kind).all()) for kind, _label in ROW_TEXTS}
+    result = {}
+    for language in LANGUAGE_CODES:
+        lacking = [
+            Incident._meta.get_field(name).verbose_name
+            for name in translated_texts(Incident)
+            if _lacks(incident, name, language)
+        ]
+        for kind, label in ROW_TEXTS:
+            model = Incident._meta.get_field(kind).related_model
+            names = translated_texts(model)
+            count = sum(1 for row in rows[kind] if any(_lacks(row, name, language) for name in names))
+            if count:
+                lacking.append(label % {"count": count})
+        if lacking:
+            result[language] = lacking
+    return result
+
+
+def translation_warnings(incident):
+    """`untranslated(incident)` as sentences an editor reads ("Not yet translated into French: title, story.")."""
+    return [
+        NOT_YET_TRANSLATED[language] % {"texts": ", ".join(str(text) for text in texts)}
+        for language, texts in untranslated(incident).items()
+    ]
+
+
 def publish(incident, user):
+    """Publish `incident`, refused when its original language lacks what publishing needs; returns the warnings
+    about what is not yet translated."""
     check_status_change(user, incident.status, Status.PUBLISHED)
     missing = incident.missing_for_publication()
     if missing:
@@ -69,6 +125,7 @@ def publish(incident, user):
     incident.published_at = incident.published_at or timezone.now()
     record_as(incident, user, _("Published"))
     incident.save()
+    return translation_warnings(incident)
 
 
 def unpublish(incident, user):
@@ -98,7 +155,10 @@ def retract(incident, user, reason):
     if not reason.strip():
         raise WorkflowError(_("Say why the case is retracted: readers will see it."))
     incident.status = Status.RETRACTED
-    incident.retraction_reason = reason.strip()
+    # Written in the case's original language, like its other texts; an earlier reason's translation goes (the
+    # new one is added in the case's form).
+    for language in LANGUAGE_CODES:
+        setattr(incident, f"retraction_reason_{language}", reason.strip() if language == incident.language else None)
     incident.retracted_at = timezone.now()
     record_as(incident, user, _("Retracted"))
     incident.save()

@@ -1,8 +1,12 @@
+import re
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents.models import Incident, Status
 from tests import factories
+from tests.browser.fixtures import browser, context, tab  # noqa: F401 - Playwright fixtures, for the browser test
 
 pytestmark = pytest.mark.django_db
 
@@ -58,13 +62,13 @@ def test_change_page_saves_case_with_inlines(editor_client):
     page = editor_client.get(url)
     assert page.status_code == 200
     data = {
-        "title": "A new title",
-        "slug": "a-new-title",
+        "title_fr": "Un nouveau titre",
+        "slug": "un-nouveau-titre",
         "status": Status.PUBLISHED,
         "company": case.company_id,
-        "summary": "Summary.",
-        "story": "Story.",
-        "lesson": "Lesson.",
+        "summary_fr": "Résumé.",
+        "story_fr": "Récit.",
+        "lesson_fr": "Leçon.",
         "country": "FR",
         "language": "fr",
         "occurred_on": "2020-01-01",
@@ -91,7 +95,7 @@ def test_change_page_saves_case_with_inlines(editor_client):
         "timeline-INITIAL_FORMS": "0",
         "timeline-0-date": "2020-01-02",
         "timeline-0-precision": "day",
-        "timeline-0-description": "Complaint to customer service",
+        "timeline-0-description_fr": "Réclamation au service client",
         "timeline-0-channel": "customer_service",
         "timeline-0-position": "0",
         "images-TOTAL_FORMS": "0",
@@ -102,7 +106,13 @@ def test_change_page_saves_case_with_inlines(editor_client):
     response = editor_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     case.refresh_from_db()
-    assert case.title == "A new title"
+    assert (case.title_fr, case.summary_fr, case.story_fr, case.lesson_fr) == (
+        "Un nouveau titre",
+        "Résumé.",
+        "Récit.",
+        "Leçon.",
+    )
+    assert case.timeline.get().description_fr == "Réclamation au service client"
     assert case.sources.get().publisher == "Le Monde"
     assert case.timeline.get().channel == "customer_service"
     assert case.costs.get().amount_low == 1000
@@ -411,7 +421,7 @@ def test_editor_cannot_unpublish_by_posting_the_status_of_a_published_case(clien
     url = reverse("admin:incidents_incident_change", args=[case.pk])
     page = client.get(url)
     assert "status" not in page.context["adminform"].form.fields  # shown read-only
-    data = admin_form_data(page, title="Typo fixed", status="draft")
+    data = admin_form_data(page, title_en="Typo fixed", status="draft")
     response = client.post(url, data)
     assert response.status_code == 302
     case.refresh_from_db()
@@ -749,9 +759,9 @@ def change_url(case):
     return reverse("admin:incidents_incident_change", args=[case.pk])
 
 
-def post_change_form(client, case, **overrides):
+def post_change_form(client, case, *, follow=False, **overrides):
     url = change_url(case)
-    return client.post(url, admin_form_data(client.get(url), **overrides))
+    return client.post(url, admin_form_data(client.get(url), **overrides), follow=follow)
 
 
 def image_errors(response):
@@ -762,9 +772,9 @@ def image_errors(response):
 @pytest.mark.parametrize("reason", ["", "   \n  "])
 def test_retracting_from_the_form_needs_a_reason(chief_client, reason):
     case = factories.incident(title="A story that did not hold")
-    response = post_change_form(chief_client, case, status="retracted", retraction_reason=reason)
+    response = post_change_form(chief_client, case, status="retracted", retraction_reason_en=reason)
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors == {"retraction_reason": [RETRACT_REASON_MISSING]}
+    assert response.context["adminform"].form.errors == {"retraction_reason_en": [RETRACT_REASON_MISSING]}
     assert RETRACT_REASON_MISSING in response.text
     case.refresh_from_db()
     assert (case.status, case.retraction_reason, case.retracted_at) == ("published", "", None)
@@ -772,7 +782,9 @@ def test_retracting_from_the_form_needs_a_reason(chief_client, reason):
 
 def test_retracting_from_the_form_with_a_reason_shows_it_to_readers(chief_client, client):
     case = factories.incident(title="A story that did not hold")
-    response = post_change_form(chief_client, case, status="retracted", retraction_reason="The court found it false.")
+    response = post_change_form(
+        chief_client, case, status="retracted", retraction_reason_en="The court found it false."
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert (case.status, case.retraction_reason) == ("retracted", "The court found it false.")
@@ -784,9 +796,9 @@ def test_retracting_from_the_form_with_a_reason_shows_it_to_readers(chief_client
 
 def test_a_retracted_case_cannot_lose_its_reason(chief_client):
     case = factories.incident(status=Status.RETRACTED, retraction_reason="The source withdrew its article.")
-    response = post_change_form(chief_client, case, retraction_reason="")
+    response = post_change_form(chief_client, case, retraction_reason_en="")
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors == {"retraction_reason": [RETRACT_REASON_MISSING]}
+    assert response.context["adminform"].form.errors == {"retraction_reason_en": [RETRACT_REASON_MISSING]}
     case.refresh_from_db()
     assert case.retraction_reason == "The source withdrew its article."
 
@@ -839,7 +851,7 @@ def test_a_merged_case_stays_merged_when_edited(chief_client):
     page = chief_client.get(change_url(case))
     choices = [value for value, _label in page.context["adminform"].form.fields["status"].choices]
     assert choices == ["draft", "review", "published", "merged"]
-    response = chief_client.post(change_url(case), admin_form_data(page, title="Typo fixed"))
+    response = chief_client.post(change_url(case), admin_form_data(page, title_en="Typo fixed"))
     assert response.status_code == 302
     case.refresh_from_db()
     assert (case.title, case.status, case.merged_into) == ("Typo fixed", "merged", kept)
@@ -867,7 +879,7 @@ def test_publishing_from_the_form_needs_alt_text_for_every_image(chief_client, i
     image_without_alt_text(case)
     response = post_change_form(chief_client, case, status="published")
     assert response.status_code == 200
-    assert image_errors(response) == [{"alt_text": [ALT_TEXT_MISSING]}]
+    assert image_errors(response) == [{"alt_text_en": [ALT_TEXT_MISSING]}]
     assert ALT_TEXT_MISSING in response.text
     assert status_of(case) == Status.DRAFT
 
@@ -875,9 +887,9 @@ def test_publishing_from_the_form_needs_alt_text_for_every_image(chief_client, i
 def test_an_image_of_a_published_case_cannot_lose_its_alt_text(chief_client, image_without_alt_text):
     case = factories.incident()
     image = image_without_alt_text(case, alt_text="A queue at the counter")
-    response = post_change_form(chief_client, case, **{"images-0-alt_text": "  "})
+    response = post_change_form(chief_client, case, **{"images-0-alt_text_en": "  "})
     assert response.status_code == 200
-    assert image_errors(response) == [{"alt_text": [ALT_TEXT_MISSING]}]
+    assert image_errors(response) == [{"alt_text_en": [ALT_TEXT_MISSING]}]
     image.refresh_from_db()
     assert image.alt_text == "A queue at the counter"
 
@@ -885,7 +897,7 @@ def test_an_image_of_a_published_case_cannot_lose_its_alt_text(chief_client, ima
 def test_alt_text_is_asked_only_of_images_a_published_case_keeps(chief_client, image_without_alt_text):
     draft = factories.draft()
     image_without_alt_text(draft)
-    assert post_change_form(chief_client, draft, title="Still a draft").status_code == 302  # a draft may wait
+    assert post_change_form(chief_client, draft, title_en="Still a draft").status_code == 302  # a draft may wait
     assert status_of(draft) == Status.DRAFT
     response = post_change_form(chief_client, draft, status="published", **{"images-0-DELETE": "on"})
     assert response.status_code == 302  # the image without alt text is removed in the same save
@@ -895,3 +907,256 @@ def test_alt_text_is_asked_only_of_images_a_published_case_keeps(chief_client, i
     image_without_alt_text(described, alt_text="A queue at the counter")
     assert post_change_form(chief_client, described, status="published").status_code == 302
     assert status_of(described) == Status.PUBLISHED
+
+
+# Both languages ------------------------------------------------------------------------------------------------
+
+FRENCH_TEXTS = {"title": "Guitare cassée", "summary": "Un résumé.", "story": "Le récit.", "lesson": "S'excuser tôt."}
+
+
+def french_case(**fields):
+    """A draft written in French, its texts in French only (and a source: it can be published)."""
+    for name, text in FRENCH_TEXTS.items():
+        fields.setdefault(f"{name}_fr", text)
+        fields.setdefault(f"{name}_en", None)
+    fields.setdefault("status", Status.DRAFT)
+    return factories.incident(language="fr", **fields)
+
+
+TEXTS = ["title", "summary", "story", "lesson", "apology_text", "response", "corrective_actions", "retraction_reason"]
+
+
+def test_each_text_has_its_english_and_french_fields_side_by_side_the_original_marked(chief_client):
+    case = french_case(title_en="Broken guitar")
+    page = chief_client.get(change_url(case))
+    for name in TEXTS:  # one line of the form each: side by side (static/css/admin.css)
+        assert f'<div class="form-row field-{name}_en field-{name}_fr">' in page.text, name
+    assert '<label for="id_title_en">Title (English):</label>' in page.text
+    assert 'for="id_title_fr">Title (French), original:</label>' in page.text
+    assert 'value="Broken guitar"' in page.text and 'value="Guitare cassée"' in page.text
+    assert "/static/css/admin.css" in page.text
+    for row in ("timeline-__prefix__-description", "costs-__prefix__-note", "images-__prefix__-alt_text"):
+        assert f'name="{row}_en"' in page.text and f'name="{row}_fr"' in page.text, row
+    assert 'name="title"' not in page.text  # the column without a language is not offered
+
+
+def test_a_french_case_needs_its_french_title_and_summary_not_the_english_ones(chief_client):
+    case = french_case()
+    response = post_change_form(chief_client, case, title_fr="Guitare brisée")
+    assert response.status_code == 302  # no English at all: saved
+    case.refresh_from_db()
+    assert case.title_fr == "Guitare brisée" and not case.title_en
+    response = post_change_form(chief_client, case, title_fr="", summary_fr=" ", title_en="Broken guitar")
+    assert response.status_code == 200
+    required = ["Required in the case's original language (French)."]
+    assert response.context["adminform"].form.errors == {"title_fr": required, "summary_fr": required}
+    case.refresh_from_db()
+    assert case.title_fr == "Guitare brisée"
+
+
+def test_changing_the_original_language_asks_for_the_texts_in_that_language(chief_client):
+    case = factories.draft()  # English, no French
+    response = post_change_form(chief_client, case, language="fr")
+    assert response.status_code == 200
+    assert set(response.context["adminform"].form.errors) == {"title_fr", "summary_fr"}
+    assert Incident.objects.get(pk=case.pk).language == "en"
+
+
+def test_a_rows_required_text_is_required_in_the_cases_original_language(chief_client):
+    case = french_case()
+    event = {
+        "timeline-TOTAL_FORMS": "1",
+        "timeline-0-date": "2020-02-01",
+        "timeline-0-precision": "day",
+        "timeline-0-position": "0",
+    }
+    response = post_change_form(chief_client, case, **event, **{"timeline-0-description_en": "Complaint"})
+    assert response.status_code == 200
+    (timeline,) = [i.formset for i in response.context["inline_admin_formsets"] if i.formset.prefix == "timeline"]
+    assert timeline.errors == [{"description_fr": ["Required in the case's original language (French)."]}]
+    response = post_change_form(chief_client, case, **event, **{"timeline-0-description_fr": "Réclamation"})
+    assert response.status_code == 302
+    saved = case.timeline.get()
+    assert saved.description_fr == "Réclamation" and not saved.description_en
+
+
+def test_publishing_a_french_case_needs_the_french_texts_and_warns_about_the_english(chief_client):
+    case = french_case(story_fr="", story_en="The story, in English only.")
+    response = post_change_form(chief_client, case, status="published")
+    assert response.status_code == 200
+    assert "To be published, this case still needs: the story." in response.text  # the translation is no stand-in
+    assert status_of(case) == Status.DRAFT
+
+    response = post_change_form(chief_client, case, status="published", story_fr="Le récit.", story_en="", follow=True)
+    assert status_of(case) == Status.PUBLISHED  # no English at all: published, with a warning
+    assert f"{case.reference}: Not yet translated into English: title, summary, story, lesson." in response.text
+
+
+def test_the_publish_action_publishes_a_case_missing_a_language_and_says_what_it_lacks(chief_client):
+    case = french_case(title_en="Broken guitar")
+    factories.event(case, description_fr="Réclamation", description_en=None)
+    response = changelist_action(chief_client, "publish", case, follow=True)
+    assert status_of(case) == Status.PUBLISHED
+    assert "1 case published." in response.text
+    assert (
+        f"{case.reference}: Not yet translated into English: summary, story, lesson, 1 timeline event." in response.text
+    )
+
+
+def test_the_change_page_lists_what_each_language_lacks_as_a_warning(chief_client):
+    case = french_case(response_en="They said sorry.")
+    page = chief_client.get(change_url(case))
+    assert page.context["missing_for_publication"] == ""  # nothing blocks it
+    assert page.context["untranslated"] == [
+        "Not yet translated into English: title, summary, story, lesson.",
+        "Not yet translated into French: the company's response.",
+    ]
+    assert '<li class="warning untranslated">Not yet translated into English: title, summary, story, lesson.' in (
+        page.text
+    )
+    translated = factories.draft(**{f"{name}_fr": text for name, text in FRENCH_TEXTS.items()})
+    assert chief_client.get(change_url(translated)).context["untranslated"] == []
+
+
+def test_an_image_of_a_published_french_case_needs_its_french_alt_text(chief_client, image_without_alt_text):
+    case = french_case()
+    image_without_alt_text(case, alt_text=None)
+    image = case.images.get()
+    image.alt_text_en = "A queue at the counter"  # the translation cannot stand in for the original
+    image.save()
+    response = changelist_action(chief_client, "publish", case, follow=True)
+    assert "To be published, this case still needs: alt text for every image." in response.text
+    response = post_change_form(chief_client, case, status="published")
+    assert image_errors(response) == [{"alt_text_fr": [ALT_TEXT_MISSING]}]
+    assert status_of(case) == Status.DRAFT
+    assert post_change_form(chief_client, case, status="published", **{"images-0-alt_text_fr": "Une file"}).status_code
+    assert status_of(case) == Status.PUBLISHED
+
+
+def test_the_needs_translation_filter_and_count(chief_client):
+    english_only = factories.incident(title="English only")
+    french_only = french_case(title_fr="Seulement en français", status=Status.PUBLISHED)
+    both = factories.incident(title="In both", **{f"{name}_fr": text for name, text in FRENCH_TEXTS.items()})
+    half = factories.incident(title="Half translated", title_fr="À moitié traduit")  # its French lacks the rest
+    url = reverse("admin:incidents_incident_changelist")
+
+    def listed(**params):
+        response = chief_client.get(url, params)
+        return sorted(case.pk for case in response.context["cl"].result_list)
+
+    assert listed(translation="missing_fr") == sorted([english_only.pk, half.pk])
+    assert listed(translation="missing_en") == [french_only.pk]
+    assert listed(translation="both") == [both.pk]
+    page = chief_client.get(url)
+    (count,) = re.findall(r'<p id="needs-translation">(.*?)</p>', page.text, re.S)
+    assert " ".join(re.sub("<[^>]+>", "", count).split()) == (
+        "3 cases are not yet in both languages: 2 lack French, 1 lacks English."
+    )
+    assert '<a href="?translation=missing_fr">' in count and '<a href="?translation=missing_en">' in count
+    assert "Missing French (2)" in page.text and "Missing English (1)" in page.text and "In both (1)" in page.text
+    for case in (english_only, half):
+        case.title_fr, case.summary_fr, case.story_fr, case.lesson_fr = "Titre", "Résumé", "Récit", "Leçon"
+        case.save()
+    french_only.delete()
+    assert 'id="needs-translation"' not in chief_client.get(url).text  # nothing left to translate: no line
+
+
+def test_the_list_finds_a_case_by_its_title_or_summary_in_either_language(chief_client):
+    case = french_case(title_fr="Guitare cassée à l'aéroport", summary_fr="Une compagnie aérienne casse une guitare.")
+    factories.incident(title="Overbilled meter")
+    url = reverse("admin:incidents_incident_changelist")
+    for term in ("aéroport", "compagnie aérienne"):
+        assert [c.pk for c in chief_client.get(url, {"q": term}).context["cl"].result_list] == [case.pk], term
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_new_case_starts_in_the_language_the_editor_works_in(chief_client, language):
+    import json
+
+    from django.utils import translation
+    from django.utils.text import capfirst
+
+    from incidents import versions
+
+    page = chief_client.get(reverse("admin:incidents_incident_add"), headers={"accept-language": language})
+    form = page.context["adminform"].form
+    assert form.initial["language"] == language
+    other = {"en": "fr", "fr": "en"}[language]
+    with translation.override(language):  # the original's column is marked, the other's is not
+        plain = {
+            code: capfirst(versions.field_label(Incident._meta.get_field(f"title_{code}"))) for code in ("en", "fr")
+        }
+    assert form.fields[f"title_{language}"].label.startswith(plain[language])
+    assert form.fields[f"title_{language}"].label != plain[language]
+    assert form.fields[f"title_{other}"].label == plain[other]
+    (constants,) = re.findall(r'data-prepopulated-fields="([^"]+)"', page.text)
+    fields = json.loads(constants.replace("&quot;", '"'))
+    assert [(f["id"], f["dependency_ids"]) for f in fields] == [("#id_slug", [f"#id_title_{language}"])]
+
+
+def test_the_retract_page_writes_the_reason_in_the_cases_language(chief_client):
+    case = french_case(status=Status.PUBLISHED, published_at=timezone.now())
+    url = reverse("admin:incidents_incident_retract", args=[case.pk])
+    assert "French" in chief_client.get(url).text  # the page says which language to write it in
+    assert chief_client.post(url, {"reason": "La source s'est rétractée."}).status_code == 302
+    case.refresh_from_db()
+    assert (case.retraction_reason_fr, case.retraction_reason_en) == ("La source s'est rétractée.", None)
+
+
+def test_companies_and_sectors_have_their_texts_side_by_side(chief_client):
+    company = factories.company(description_en="A bank.", description_fr="Une banque.")
+    page = chief_client.get(reverse("admin:incidents_company_change", args=[company.pk]))
+    assert '<div class="form-row field-description_en field-description_fr">' in page.text
+    assert 'for="id_description_fr">Description (French):</label>' in page.text
+    page = chief_client.get(reverse("admin:incidents_sector_change", args=[company.sector.pk]))
+    for name in ("description", "recourse"):
+        assert f'<div class="form-row field-{name}_en field-{name}_fr">' in page.text
+    url = reverse("admin:incidents_company_change", args=[company.pk])
+    data = admin_form_data(chief_client.get(url), description_fr="Une banque en ligne.")
+    assert chief_client.post(url, data).status_code == 302
+    company.refresh_from_db()
+    assert (company.description_en, company.description_fr) == ("A bank.", "Une banque en ligne.")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_in_a_browser_both_languages_sit_side_by_side_or_stacked_on_a_narrow_screen(live_server, tab):  # noqa: F811
+    from tests.browser.fixtures import DESKTOP, screenshot
+
+    factories.user(username="chief", superuser=True)
+    case = french_case(title_en="Broken guitar", story_en="The story.\n\nIn English.")
+    factories.event(case, description_en="A complaint", description_fr="Une réclamation")
+    factories.cost(case, 1000, note_en="Refunds", note_fr="Remboursements", source=case.sources.get())
+    page = tab.page
+    page.goto(f"{live_server.url}/admin/login/")
+    page.get_by_label("Username").fill("chief")
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/admin/")
+    page.goto(f"{live_server.url}{change_url(case)}")
+    tab.check()  # no Content-Security-Policy violation, no script error
+
+    def boxes(name):
+        return page.locator(f"#id_{name}_en").bounding_box(), page.locator(f"#id_{name}_fr").bounding_box()
+
+    texts = ["title", "summary", "story", "response", "timeline-0-description", "costs-0-note"]
+    for name in texts:  # two equal columns, English on the left
+        english, french = boxes(name)
+        assert abs(english["y"] - french["y"]) < 2, name
+        assert english["x"] + english["width"] < french["x"], name
+        assert abs(english["width"] - french["width"]) < 2 and english["width"] > 300, name
+    assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]  # nothing wider than the screen
+    screenshot(page, "admin-case-in-two-languages")
+
+    page.set_viewport_size({"width": 800, "height": 900})
+    for name in texts:  # one above the other
+        english, french = boxes(name)
+        assert french["y"] >= english["y"] + english["height"], name
+    page.set_viewport_size(DESKTOP)
+
+    page.locator("#id_title_fr").fill("Une guitare cassée")
+    page.locator('input[name="_continue"]').first.click()
+    page.wait_for_load_state()
+    tab.check()
+    case.refresh_from_db()
+    assert (case.title_fr, case.title_en) == ("Une guitare cassée", "Broken guitar")

@@ -2,6 +2,7 @@
 draft."""
 
 import datetime
+import re
 
 import pytest
 from django.core.files.base import ContentFile
@@ -52,14 +53,15 @@ def test_one_admin_save_is_one_version_with_who_and_every_part(client, editor):
     save_in_admin(
         client,
         case,
-        title="After",
+        title_en="After",
+        title_fr="Après",
         harm_types=[str(harm.pk)],
         **{"sources-TOTAL_FORMS": "2", **new_source(1, "A second article")},
     )
     assert case.history.count() == versions_before + 1  # m2m signals did not add records of their own
     record = case.history.latest()
     assert record.history_user == editor
-    assert record.title == "After"
+    assert (record.title_en, record.title_fr) == ("After", "Après")
     assert list(record.harm_types.values_list("harmtype_id", flat=True)) == [harm.pk]
     source_record = Source.history.get(title="A second article")
     assert source_record.history_user == editor and source_record.history_type == "+"
@@ -81,8 +83,9 @@ def test_compare_shows_what_changed_in_fields_themes_and_rows(client, editor):
     save_in_admin(
         client,
         case,
-        title="The second title",
-        story="Line one\nLine 2",
+        title_en="The second title",
+        title_fr="Le deuxième titre",
+        story_en="Line one\nLine 2",
         harm_types=[str(harm.pk)],
         **{"sources-TOTAL_FORMS": "2", **new_source(1, "Added later")},
     )
@@ -94,6 +97,9 @@ def test_compare_shows_what_changed_in_fields_themes_and_rows(client, editor):
     assert response.status_code == 200
     text = response.text
     assert "<del>The first title</del>" in text and "<ins>The second title</ins>" in text
+    assert '<th scope="row">Title (English)</th>' in text and '<th scope="row">Title (French)</th>' in text
+    assert "<del>—</del>" in text and "<ins>Le deuxième titre</ins>" in text  # the translation, added
+    assert "Summary (French)" not in text  # saved empty where it was never written: no change to show
     assert "<del>− Line two</del>" in text and "<ins>+ Line 2</ins>" in text
     assert "Added: Lost luggage" in text
     assert "Added:" in text and "The Paper: Added later" in text
@@ -102,14 +108,15 @@ def test_compare_shows_what_changed_in_fields_themes_and_rows(client, editor):
 
 def test_restore_brings_back_fields_themes_and_rows_but_not_the_status(client, editor):
     harm = factories.harm_type()
-    case = factories.draft(title="Good title", harm_types=[harm])
+    case = factories.draft(title="Good title", title_fr="Bon titre", harm_types=[harm])
     original_source = case.sources.get()
-    factories.event(case, description="The first event")
+    factories.event(case, description="The first event", description_fr="Le premier événement")
     good = case.history.latest()
     save_in_admin(
         client,
         case,
-        title="Vandalised",
+        title_en="Vandalised",
+        title_fr="Vandalisé",
         status="review",
         harm_types=[],
         **{"sources-0-DELETE": "on", "sources-TOTAL_FORMS": "2", **new_source(1, "Junk source")},
@@ -120,16 +127,17 @@ def test_restore_brings_back_fields_themes_and_rows_but_not_the_status(client, e
     response = client.post(reverse("admin:incidents_incident_restore_version", args=[case.pk, good.history_id]))
     assert response.status_code == 302
     case.refresh_from_db()
-    assert case.title == "Good title"
+    assert (case.title_en, case.title_fr) == ("Good title", "Bon titre")  # both languages come back
     assert case.status == Status.REVIEW  # the workflow is not rewound by a restore
     assert list(case.harm_types.all()) == [harm]
     assert [s.pk for s in case.sources.all()] == [original_source.pk]  # same row, same number
-    assert case.timeline.get().description == "The first event"
+    event = case.timeline.get()
+    assert (event.description_en, event.description_fr) == ("The first event", "Le premier événement")
     latest = case.history.latest()
     assert latest.history_change_reason.startswith("Restored the version of")
     assert latest.history_user == editor
     # Nothing was lost: the vandalised version can itself be restored.
-    assert case.history.filter(title="Vandalised").exists()
+    assert case.history.filter(title_en="Vandalised", title_fr="Vandalisé").exists()
 
 
 def test_restoring_a_version_without_sources_onto_a_published_case_is_refused(client, editor):
@@ -425,8 +433,9 @@ def test_compare_lists_each_change_of_fields_themes_and_rows_and_nothing_else():
     event = factories.event(case, date=datetime.date(2021, 5, 2), description="Before")
     versions.finish_history_record(case)
     first = case.history.latest()
-    case.title = "New title"
-    case.story = "Same line\nNew line"
+    case.title_en = "New title"
+    case.title_fr = "Nouveau titre"  # a translation added: listed in its own language
+    case.story_en = "Same line\nNew line"
     case.customers_affected = 1200
     case.save()
     case.harm_types.set([noise, delays, gone_too])
@@ -434,7 +443,8 @@ def test_compare_lists_each_change_of_fields_themes_and_rows_and_nothing_else():
     removed.delete()
     factories.source(incident=case, title="Added", publisher="The Paper")
     factories.cost(case, 500)  # changes the headline cost too, a derived value never listed
-    event.description = "After"
+    event.description_en = "After"
+    event.description_fr = "Après"
     event.save()
     versions.finish_history_record(case)
     second = case.history.latest()
@@ -444,9 +454,10 @@ def test_compare_lists_each_change_of_fields_themes_and_rows_and_nothing_else():
 
     changes, row_changes = versions.compare(versions.version(first), versions.version(second))
     assert [{**change, "label": str(change["label"])} for change in changes] == [
-        {"label": "title", "old": "Old title", "new": "New title", "diff": None},
+        {"label": "title (English)", "old": "Old title", "new": "New title", "diff": None},
+        {"label": "title (French)", "old": "—", "new": "Nouveau titre", "diff": None},
         {
-            "label": "story",
+            "label": "story (English)",
             "old": "Same line\nOld line",
             "new": "Same line\nNew line",
             "diff": [("same", "Same line"), ("removed", "Old line"), ("added", "New line")],
@@ -475,7 +486,10 @@ def test_compare_lists_each_change_of_fields_themes_and_rows_and_nothing_else():
                 {
                     "kind": "changed",
                     "text": "May 2, 2021: After",
-                    "fields": [{"label": "what happened", "old": "Before", "new": "After"}],
+                    "fields": [
+                        {"label": "what happened (English)", "old": "Before", "new": "After"},
+                        {"label": "what happened (French)", "old": "—", "new": "Après"},
+                    ],
                 }
             ],
         },
@@ -647,23 +661,32 @@ def test_a_restore_is_one_record_and_rewrites_only_the_rows_that_changed():
 def test_the_contents_of_a_version_are_every_written_field_the_themes_and_the_rows():
     harm = factories.harm_type(name="Lost luggage")
     case = factories.draft(
-        title="Shown", slug="shown", company=factories.company(name="Rail Company"), harm_types=[harm]
+        title="Shown",
+        title_fr="Affiché",
+        slug="shown",
+        company=factories.company(name="Rail Company"),
+        harm_types=[harm],
     )
     factories.cost(case, 100)
     case.save()  # the headline cost, a derived value, is never shown
     fields, m2m, inlines = versions.contents(versions.version(case.history.latest()))
     shown = [(str(label), text) for label, text in fields]
+    # Each text once per language; never the column without a language, which holds whichever was active.
     assert [label for label, _text in shown] == [
         "ID",
-        "title",
+        "title (English)",
+        "title (French)",
         "slug",
-        "summary",
-        "story",
-        "lesson",
+        "summary (English)",
+        "summary (French)",
+        "story (English)",
+        "story (French)",
+        "lesson (English)",
+        "lesson (French)",
         "company",
         "customers affected",
         "country",
-        "content language",
+        "original language",
         "happened on",
         "precision",
         "first response on",
@@ -671,28 +694,36 @@ def test_the_contents_of_a_version_are_every_written_field_the_themes_and_the_ro
         "resolved on",
         "precision",
         "apology",
-        "what the apology (or refusal) said",
-        "the company's response",
-        "corrective actions",
+        "what the apology (or refusal) said (English)",
+        "what the apology (or refusal) said (French)",
+        "the company's response (English)",
+        "the company's response (French)",
+        "corrective actions (English)",
+        "corrective actions (French)",
         "status",
         "featured",
         "merged into",
         "retracted at",
-        "why it was retracted",
+        "why it was retracted (English)",
+        "why it was retracted (French)",
         "created at",
         "published at",
         "updated at",
     ]
-    assert shown[1:12] == [
-        ("title", "Shown"),
+    assert shown[1:16] == [
+        ("title (English)", "Shown"),
+        ("title (French)", "Affiché"),
         ("slug", "shown"),
-        ("summary", case.summary),
-        ("story", case.story),
-        ("lesson", "Apologise early."),
+        ("summary (English)", case.summary_en),
+        ("summary (French)", "—"),
+        ("story (English)", case.story_en),
+        ("story (French)", "—"),
+        ("lesson (English)", "Apologise early."),
+        ("lesson (French)", "—"),
         ("company", "Rail Company"),
         ("customers affected", "—"),
         ("country", "FR"),
-        ("content language", "English"),
+        ("original language", "English"),
         ("happened on", "Jan. 15, 2020"),
         ("precision", "Day"),
     ]
@@ -764,3 +795,53 @@ def test_deleted_cases_are_listed_by_the_date_of_their_deletion():
     workflow.delete_case(morning, chief)
     Incident.history.filter(id=morning_pk).update(history_date=F("history_date") - datetime.timedelta(hours=3))
     assert [record.title for record in versions.deleted_cases()] == ["Deleted at noon", "Deleted in the morning"]
+
+
+# Both languages --------------------------------------------------------------------------------------------------
+
+
+def test_the_history_list_names_each_change_with_its_language(client, editor):
+    case = factories.draft(title="A title")
+    save_in_admin(client, case, title_fr="Un titre", story_en="A new story.")
+    page = client.get(reverse("admin:incidents_incident_history", args=[case.pk]))
+    changed = re.findall(r"<li><strong>(.*?)</strong></li>", page.text)
+    assert changed == ["Story (English)", "Title (French)"]  # not the column without a language
+
+
+def test_a_published_case_refuses_a_version_that_lacks_a_text_in_its_original_language(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    chief = factories.chief_editor()
+    case = factories.draft(language="fr", title_fr="Titre", summary_fr="Résumé.", story_fr="", lesson_fr="Leçon.")
+    image = IncidentImage(incident=case, alt_text_en="A queue", alt_text_fr=None)
+    image.image.save("queue.png", ContentFile(b"not read here"), save=False)
+    image.save()
+    early = case.history.latest()  # French story missing (the English one is there), French alt text missing
+    case.story_fr = "Le récit."
+    case.save()
+    image.alt_text_fr = "Une file"
+    image.save()
+    workflow.publish(case, chief)
+    with pytest.raises(versions.RestoreError) as refusal:
+        versions.restore_version(early, chief)
+    assert str(refusal.value) == (
+        "This case is published and that version lacks the story, alt text for every image. "
+        "Unpublish it first, or edit it."
+    )
+
+
+def test_a_restore_leaves_the_retraction_reason_alone_in_both_languages():
+    chief = factories.chief_editor()
+    case = factories.incident(title="Before")
+    before = case.history.latest()
+    case.title = "After"
+    case.save()
+    workflow.retract(case, chief, "The source withdrew its article.")
+    case.retraction_reason_fr = "La source a retiré son article."
+    case.save()
+    versions.restore_version(before, chief)
+    case.refresh_from_db()
+    assert case.title_en == "Before"
+    assert (case.retraction_reason_en, case.retraction_reason_fr) == (
+        "The source withdrew its article.",
+        "La source a retiré son article.",
+    )

@@ -268,3 +268,71 @@ def test_cases_already_merged_into_the_duplicate_follow_it_to_the_target():
     assert Incident.objects.get(pk=first.pk).merged_into_id == last.pk
     assert Incident.objects.get(pk=second.pk).merged_into_id == last.pk
     assert latest_record(first).history_change_reason == f"Merged into {last.reference}"
+
+
+# Two languages: the original is required, the translation is a warning -----------------------------------------
+
+FRENCH_TEXTS = {"title": "Guitare cassée", "summary": "Un résumé.", "story": "Le récit.", "lesson": "S'excuser tôt."}
+
+
+def french_case(**fields):
+    """A draft written in French, its texts in French only."""
+    for name, text in FRENCH_TEXTS.items():
+        fields.setdefault(f"{name}_fr", text)
+        fields.setdefault(f"{name}_en", None)
+    fields.setdefault("status", Status.DRAFT)
+    return factories.incident(language="fr", **fields)
+
+
+def test_a_case_is_published_on_its_original_language_and_told_what_the_other_lacks():
+    chief = factories.chief_editor()
+    case = french_case(story_fr="", story_en="The story, in English only.")
+    with pytest.raises(workflow.WorkflowError) as refusal:
+        workflow.publish(case, chief)  # its English story does not stand in for the French one
+    assert str(refusal.value) == "To be published, this case still needs: the story."
+    assert Incident.objects.get(pk=case.pk).status == Status.DRAFT
+
+    case.story_fr, case.story_en = "Le récit.", None
+    warnings = workflow.publish(case, chief)
+    assert Incident.objects.get(pk=case.pk).status == Status.PUBLISHED
+    assert warnings == ["Not yet translated into English: title, summary, story, lesson."]
+    assert workflow.publish(factories.draft(**{f"{n}_fr": t for n, t in FRENCH_TEXTS.items()}), chief) == []
+
+
+def test_untranslated_names_what_each_language_lacks_that_the_other_has(settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from incidents.models import Correction, IncidentImage
+
+    settings.MEDIA_ROOT = tmp_path
+    case = factories.draft(
+        title_fr="Titre",  # in both: not listed
+        response="They refunded everyone.",
+        apology_text_fr="« Nous sommes désolés. »",  # French only: English lacks it
+    )
+    factories.event(case, description="In both", description_fr="Dans les deux")
+    factories.event(case, description="English only")
+    factories.event(case, description="English only too")
+    factories.cost(case, 100, note="English note", claimed_by_fr="Le Monde")  # lacking in each language
+    image = IncidentImage(incident=case, alt_text="A queue", caption_fr="Une file")
+    image.image.save("queue.png", ContentFile(b"not read here"), save=False)
+    image.save()
+    Correction.objects.create(incident=case, date="2021-01-01", note_fr="Date corrigée.", note_en=None)
+    untranslated = {language: [str(text) for text in texts] for language, texts in workflow.untranslated(case).items()}
+    assert untranslated == {
+        "en": ["what the apology (or refusal) said", "1 cost", "1 image", "1 correction"],
+        "fr": ["summary", "story", "lesson", "the company's response", "2 timeline events", "1 cost", "1 image"],
+    }
+    assert workflow.translation_warnings(case) == [
+        "Not yet translated into English: what the apology (or refusal) said, 1 cost, 1 image, 1 correction.",
+        "Not yet translated into French: summary, story, lesson, the company's response, 2 timeline events, 1 cost, "
+        "1 image.",
+    ]
+
+
+def test_a_retraction_reason_is_written_in_the_cases_language_and_an_earlier_ones_translation_goes():
+    chief = factories.chief_editor()
+    case = french_case(status=Status.PUBLISHED, retraction_reason_en="An earlier retraction, since undone.")
+    workflow.retract(case, chief, "  La source s'est rétractée.\n")
+    case.refresh_from_db()
+    assert (case.retraction_reason_fr, case.retraction_reason_en) == ("La source s'est rétractée.", None)
