@@ -111,11 +111,15 @@ class CostKind(models.TextChoices):
 
 
 class CostMethod(models.TextChoices):
-    SHARE_PRICE = "share_price", _("Share price")
-    REFUNDS = "refunds", _("Refunds")
-    FINES = "fines", _("Fines and settlements")
-    MEDIA_VALUE = "media_value", _("Media value")
-    COMPANY_ACCOUNTS = "company_accounts", _("Company accounts")
+    """What a figure is: the page shows it beside each cost line (docs/methodology)."""
+
+    SHARE_PRICE = "share_price", _("Market value move")
+    REFUNDS = "refunds", _("Refunds paid")
+    FINES = "fines", _("Regulator or court decision")
+    MEDIA_VALUE = "media_value", _("Advertising equivalent")
+    COMPANY_ACCOUNTS = "company_accounts", _("Published accounts")
+    COMPANY_FORECAST = "company_forecast", _("Company forecast")
+    PRESS_ESTIMATE = "press_estimate", _("Press estimate")
     OTHER = "other", _("Other")
 
 
@@ -398,6 +402,14 @@ class Incident(models.Model):
 
     apology_quality = models.PositiveSmallIntegerField(
         _("apology"), choices=ApologyQuality.choices, default=ApologyQuality.NONE
+    )
+    apology_owed = models.BooleanField(
+        _("an apology was owed"),
+        default=True,
+        help_text=_(
+            "Untick for a story of good service, where there was no failure to apologise for: the apology "
+            "statistics and rankings then leave it out."
+        ),
     )
     apology_text = models.TextField(
         _("what the apology (or refusal) said"), blank=True, help_text=_("Quote it when it is on the record.")
@@ -726,8 +738,12 @@ class Source(models.Model):
     )
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # What `check_sources` last found at the URL (incidents/sources.py); never hides a case.
+    checked_at = models.DateTimeField(_("link last checked"), null=True, blank=True, editable=False)
+    check_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True, editable=False)
+    check_error = models.CharField(_("link problem"), max_length=200, blank=True, editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["checked_at", "check_status", "check_error"])
 
     class Meta:
         ordering = ["position", "published_on", "id"]
@@ -863,3 +879,7 @@ class Tip(models.Model):
     @property
     def reference(self):
         return f"TIP-{self.pk:05d}" if self.pk else "TIP-?????"
+
+
+# Fairness on the record: the right of reply and the promises of a case (models of this app).
+from incidents.newsroom import Promise, PromiseOutcome, ReplyStatus, RightOfReply  # noqa: E402, F401

@@ -86,8 +86,13 @@ def precise_delay(kind: str) -> Q:
 
 
 def recovery() -> Q:
-    """A good recovery: a sincere or exemplary apology, and corrective actions on record."""
-    return Q(apology_quality__gte=RECOVERY_MIN_APOLOGY) & Q(GreaterThan(Length(Trim("corrective_actions")), 0))
+    """A good recovery: a sincere or exemplary apology, and corrective actions on record (a story of good service,
+    where no apology was owed, is not one)."""
+    return (
+        Q(apology_owed=True)
+        & Q(apology_quality__gte=RECOVERY_MIN_APOLOGY)
+        & Q(GreaterThan(Length(Trim("corrective_actions")), 0))
+    )
 
 
 def _midpoint(prefix=""):
@@ -200,8 +205,10 @@ def case_summary(queryset, scopes=None, groups=None):
 
         return {
             "cases": n(),
-            "apology_mean": Avg("apology_quality", filter=scope),
-            **{f"apology_{level}": n(Q(apology_quality=level)) for level in APOLOGY_LEVELS},
+            # A story where no apology was owed is left out of every apology figure, and counted apart.
+            "apology_mean": Avg("apology_quality", filter=scope & Q(apology_owed=True)),
+            **{f"apology_{level}": n(Q(apology_quality=level, apology_owed=True)) for level in APOLOGY_LEVELS},
+            "apology_not_owed": n(Q(apology_owed=False)),
             "dated": n(Q(occurred_on__isnull=False)),
             "with_response": n(Q(response_days__isnull=False)),
             "precise_response": n(precise_delay("response")),
@@ -231,13 +238,15 @@ def total_of(groups):
     """The summary of all cases from the summaries of disjoint groups (every case has one sector)."""
     total = {key: sum(group[key] for group in groups) for key in SUMMARY_COUNTS}
     weighted = sum(level * total[f"apology_{level}"] for level in APOLOGY_LEVELS)
-    total["apology_mean"] = weighted / total["cases"] if total["cases"] else None
+    owed = sum(total[f"apology_{level}"] for level in APOLOGY_LEVELS)
+    total["apology_mean"] = weighted / owed if owed else None
     return total
 
 
 SUMMARY_COUNTS = [
     "cases",
     *(f"apology_{level}" for level in APOLOGY_LEVELS),
+    "apology_not_owed",
     "dated",
     "with_response",
     "precise_response",
@@ -325,6 +334,7 @@ def worst_apologies(queryset):
     """Companies with at least RANKING_MIN_CASES published cases, lowest mean apology first."""
     rows = (
         queryset.order_by()
+        .filter(apology_owed=True)  # a story where no apology was owed says nothing of how a company apologises
         .values(g_slug=F("company__slug"), g_name=F("company__name"))
         .annotate(
             n=Count("pk"),

@@ -58,4 +58,9 @@ SECTORS = [
     gettext_noop("Retail"),
     gettext_noop("Technology"),
     gettext_noop("Telecoms"),
+    gettext_noop("Insurance"),
+    gettext_noop("Post and parcels"),
+    gettext_noop("Public services"),
+    gettext_noop("Hotels and travel booking"),
+    gettext_noop("Car makers"),
 ]

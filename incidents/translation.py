@@ -16,6 +16,7 @@ from modeltranslation.manager import MultilingualQuerySet
 from modeltranslation.translator import TranslationOptions, register
 
 from incidents.models import Company, Correction, CostEstimate, Incident, IncidentImage, Sector, TimelineEvent
+from incidents.newsroom import Promise, RightOfReply
 
 # Texts derived from others, kept out of the history (they are recomputed on save).
 DERIVED = ["story_html", "story_html_en", "story_html_fr"]
@@ -86,7 +87,21 @@ simple_history.register(
     ],
     m2m_fields=["harm_types", "lessons"],
 )
-for model in (TimelineEvent, CostEstimate, IncidentImage, Correction):
+
+
+@register(RightOfReply)
+class RightOfReplyTranslation(TranslationOptions):
+    fields = ("text",)
+    required_languages = ()
+
+
+@register(Promise)
+class PromiseTranslation(TranslationOptions):
+    fields = ("text",)
+    required_languages = ()
+
+
+for model in (TimelineEvent, CostEstimate, IncidentImage, Correction, RightOfReply, Promise):
     simple_history.register(model)
 
 

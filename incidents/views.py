@@ -118,12 +118,13 @@ def case_prefetches():
         "corrections",
         Prefetch("costs", queryset=CostEstimate.objects.select_related("source")),
         Prefetch("images", queryset=IncidentImage.objects.all()),
+        "promises",
     ]
 
 
 @require_safe  # link checkers ask with HEAD: a cited link must answer it
 def incident_detail(request, pk, slug=None):
-    case = get_object_or_404(Incident.objects.select_related("company__sector", "merged_into"), pk=pk)
+    case = get_object_or_404(Incident.objects.select_related("company__sector", "merged_into", "reply"), pk=pk)
     if case.status == Status.MERGED and case.merged_into_id:
         return HttpResponseRedirect(follow_merges(case).get_absolute_url(), status=301)
     is_preview = case.status in (Status.DRAFT, Status.REVIEW)
@@ -243,7 +244,9 @@ def company_detail(request, slug):
     page = paginate(request, cases.with_related().newest(), key=f"company:{company.pk}")
     if not page.paginator.count:  # a company known only from drafts or retracted cases is not public
         raise Http404("No published case for this company.")
-    apology_counts = dict(cases.values_list("apology_quality").annotate(n=Count("id")).order_by())
+    apology_counts = dict(
+        cases.filter(apology_owed=True).values_list("apology_quality").annotate(n=Count("id")).order_by()
+    )
     # The same rule as the insights: only delays whose dates are precise enough to support a median.
     response = (stats.delay_distribution(cases, "response") or [stats.empty_distribution()])[0]
     # Estimates are never added, not even within a currency: a case may carry several of them.

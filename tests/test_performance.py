@@ -70,7 +70,7 @@ BUDGETS = {
     "list, filtered": 15,  # each filter's options are validated, also for each facet's "all but this filter"
     "list, searched": 9,  # + 1 on PostgreSQL: the highlighted snippets of the page
     "list, sorted": 9,
-    "case page": 13,
+    "case page": 14,  # + the promises the company made in it (its right of reply comes with the case)
     "company page": 13,
     "sector page": 10,
     "lesson page": 5,

@@ -57,6 +57,7 @@ def test_the_total_is_the_sum_of_the_sectors(data):
     assert total == {
         "cases": 11,
         **{f"apology_{level}": n for level, n in enumerate([2, 3, 1, 2, 2, 1])},
+        "apology_not_owed": 0,
         "dated": 10,
         "with_response": 10,
         "precise_response": 8,
