@@ -148,16 +148,16 @@ def test_an_editor_writes_a_case_a_chief_editor_publishes_it_and_readers_find_it
     log_in(page, base, "editor")
     tab.check()
     page.goto(f"{base}/admin/incidents/incident/add/")
-    page.locator("#id_title").fill("Parcelbox lost a wedding dress")
-    page.locator("#id_title").press("Tab")
+    page.locator("#id_title_en").fill("Parcelbox lost a wedding dress")
+    page.locator("#id_title_en").press("Tab")
     assert page.locator("#id_slug").input_value() == "parcelbox-lost-a-wedding-dress"  # admin JS ran
     page.locator("#id_status").select_option("review")
     page.locator(".field-company .select2-selection").click()
     page.locator(".select2-search__field").fill("Shop")
     page.locator(".select2-results__option", has_text="Shopmart").click()
-    page.locator("#id_summary").fill("A courier lost a wedding dress and offered a voucher for postage.")
-    page.locator("#id_story").fill("The dress was **handmade**.\n\nThe courier answered after six weeks.")
-    page.locator("#id_lesson").fill("Pay for what you lose, and say sorry first.")
+    page.locator("#id_summary_en").fill("A courier lost a wedding dress and offered a voucher for postage.")
+    page.locator("#id_story_en").fill("The dress was **handmade**.\n\nThe courier answered after six weeks.")
+    page.locator("#id_lesson_en").fill("Pay for what you lose, and say sorry first.")
     page.locator("#id_country").fill("FR")
     page.locator("#id_occurred_on").fill("2024-05-02")
 
@@ -169,7 +169,7 @@ def test_an_editor_writes_a_case_a_chief_editor_publishes_it_and_readers_find_it
     page.locator("#id_images-0-image").set_input_files(
         {"name": "dress.png", "mimeType": "image/png", "buffer": png_bytes()}
     )
-    page.locator("#id_images-0-alt_text").fill("The empty parcel box")
+    page.locator("#id_images-0-alt_text_en").fill("The empty parcel box")
     page.locator('input[name="_save"]').first.click()
     page.wait_for_url(f"{base}/admin/incidents/incident/")
     tab.check()

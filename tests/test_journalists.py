@@ -373,7 +373,7 @@ def test_a_correction_added_in_the_admin_updates_the_case_and_makes_a_new_revisi
         **{
             "corrections-TOTAL_FORMS": "1",
             "corrections-0-date": "2026-03-02",
-            "corrections-0-note": "The bill was 88,247 euros, not 88,427.",
+            f"corrections-0-note_{case.language}": "The bill was 88,247 euros, not 88,427.",
         },
     )
     response = editor.post(url, data)

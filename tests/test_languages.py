@@ -190,4 +190,3 @@ def test_the_sitemap_lists_each_page_in_both_languages_with_alternates(client, u
     assert f"<loc>{url.replace('testserver/', 'testserver/fr/')}</loc>" in xml
     assert f'hreflang="fr" href="{url.replace("testserver/", "testserver/fr/")}"' in xml
     assert f'hreflang="x-default" href="{url}"' in xml
-
