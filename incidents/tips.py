@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.utils.text import Truncator, slugify
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -104,11 +104,16 @@ def draft_from_tip(tip, user, *, company, title, country):
         story += "\n\n" + gettext("When, according to the reader: %(when)s") % {"when": tip.when}
     if links:
         story += "\n\n" + gettext("Links sent by the reader:") + "\n\n" + links
+    # The draft is written in the editor's language (the one the tip was read in), its texts in that column.
+    language = (get_language() or settings.LANGUAGE_CODE)[:2]
     incident = Incident(
-        title=title,
+        **{
+            f"title_{language}": title,
+            f"summary_{language}": Truncator(tip.what_happened).chars(600),
+            f"story_{language}": story,
+        },
+        language=language,
         slug=slugify(title)[:200] or "case",
-        summary=Truncator(tip.what_happened).chars(600),
-        story=story,
         company=company,
         country=country,
         status=Status.DRAFT,

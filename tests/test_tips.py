@@ -444,3 +444,17 @@ def test_an_invalid_conversion_shows_the_error_and_creates_nothing(editor_client
 def test_converting_a_tip_that_does_not_exist_is_a_404(editor_client):
     response = editor_client.get(reverse("admin:incidents_tip_convert", args=[999999]))
     assert response.status_code == 404
+
+
+def test_a_tip_converted_by_a_french_editor_becomes_a_french_draft():
+    from django.utils import translation
+
+    from incidents.models import Tip
+    from incidents.tips import draft_from_tip
+    from tests import factories
+
+    tip = Tip.objects.create(what_happened="Ma facture a triplé.", company_name="EDF")
+    with translation.override("fr"):
+        case = draft_from_tip(tip, factories.chief_editor(), company=factories.company(), title="Facture", country="FR")
+    assert (case.language, case.title_fr, case.summary_fr) == ("fr", "Facture", "Ma facture a triplé.")
+    assert not case.title_en
