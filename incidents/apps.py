@@ -10,4 +10,9 @@ class IncidentsConfig(AppConfig):
     verbose_name = _("Catalogue")
 
     def ready(self):
+        from django.db.models.signals import pre_save
+
+        from incidents.text import unix_line_endings
+
         generation.connect_signals()  # every catalogue change makes cached pages stale
+        pre_save.connect(unix_line_endings, dispatch_uid="incidents-unix-line-endings")

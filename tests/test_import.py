@@ -818,3 +818,26 @@ def test_the_json_reader_streams(tmp_path):
     assert first == {"title": "Case 0", "story": "x" * 100}
     assert sum(chunks) < len(text) / 4  # it did not read the whole file to yield the first case
     assert len(list(reader)) == 49
+
+
+def test_text_typed_in_a_browser_is_stored_with_unix_line_endings_so_a_reimport_is_a_no_op(tmp_path):
+    """A textarea sends \\r\\n: stored as typed, re-importing an unchanged export reported "1 updated" and wrote
+    a new version, even of a retracted case."""
+    from django.core.management import call_command
+
+    from incidents.models import Incident, Status
+
+    case = factories.incident(title="Typed in a browser", story="First line.\r\nSecond line.\r\n\r\nNew paragraph.")
+    case.refresh_from_db()
+    assert case.story_en == "First line.\nSecond line.\n\nNew paragraph."
+    Incident.objects.filter(pk=case.pk).update(status=Status.RETRACTED, retraction_reason_en="Did not hold.\r\nAt all.")
+    case = Incident.objects.get(pk=case.pk)
+    case.save()  # the next save through the ORM normalises it too
+    assert Incident.objects.get(pk=case.pk).retraction_reason_en == "Did not hold.\nAt all."
+    export = tmp_path / "cases.json"
+    call_command("export_cases", "--format", "json", "--all", "--output", str(export))
+    versions = Incident.history.filter(id=case.pk).count()
+    out = io.StringIO()
+    call_command("import_cases", str(export), stdout=out)
+    assert "0 updated" in out.getvalue()
+    assert Incident.history.filter(id=case.pk).count() == versions
