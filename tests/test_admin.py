@@ -415,6 +415,18 @@ def test_editor_can_submit_a_draft_for_review(client):
     assert status_of(other) == Status.REVIEW
 
 
+def test_the_banner_of_a_case_in_review_no_longer_asks_to_set_it_in_review(client):
+    client.force_login(factories.editor())
+    case = factories.draft()
+    url = reverse("admin:incidents_incident_change", args=[case.pk])
+    assert "set the status to “In review”" in client.get(url).text
+    client.post(url, admin_form_data(client.get(url), status="review"))
+    response = client.get(url)
+    assert status_of(case) == Status.REVIEW
+    assert "set the status to “In review”" not in response.text
+    assert "Ready and in review: a chief editor publishes it." in response.text
+
+
 def test_editor_cannot_unpublish_by_posting_the_status_of_a_published_case(client):
     client.force_login(factories.editor())
     case = factories.incident()
