@@ -539,6 +539,12 @@ def test_change_page_of_a_draft_has_a_preview_link_and_a_banner(chief_client):
     assert reverse("admin:view_on_site", args=[content_type.pk, case.pk]) in response.text
 
 
+def test_what_a_draft_still_needs_is_a_warning_not_a_success(chief_client):
+    case = factories.draft(sources=0)
+    response = chief_client.get(reverse("admin:incidents_incident_change", args=[case.pk]))
+    assert re.search(r'<li class="warning" id="missing-for-publication">\s*To be published', response.text)
+
+
 # Retracting, deleting -------------------------------------------------------------------------------------
 
 
