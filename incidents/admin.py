@@ -17,7 +17,7 @@ from django.contrib.admin.actions import delete_selected as django_delete_select
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
 from django.forms.models import BaseInlineFormSet, construct_instance
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -197,6 +197,12 @@ class IncidentForm(IncidentAdminForm):
         if status == Status.MERGED and not self.instance.merged_into_id:
             self.add_error("status", _("Use “Merge into another case” to merge a case."))
         return cleaned
+
+
+def searched_number(search_term):
+    """The case number in a search for a reference (SC-0042) or a bare number (42), if it is one."""
+    term = search_term.strip().upper().removeprefix("SC-")
+    return int(term) if term.isdigit() else None
 
 
 def available_in(language):
@@ -517,10 +523,18 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip().upper()
-        if term.startswith("SC-") and term[3:].isdigit():
-            search_term = str(int(term[3:]))
+        number = searched_number(search_term)
+        if number is not None:
+            search_term = str(number)
         return super().get_search_results(request, queryset, search_term)
+
+    def get_ordering(self, request):
+        """The case whose number was searched for comes first, then the cases that only mention it."""
+        ordering = list(super().get_ordering(request) or Incident._meta.ordering)
+        number = searched_number(request.GET.get("q", ""))
+        if number is None:
+            return ordering
+        return [Case(When(pk=number, then=Value(0)), default=Value(1)).asc(), *ordering]
 
     @admin.display(description=_("reference"), ordering="id")
     def reference_display(self, obj):

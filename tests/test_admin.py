@@ -1,3 +1,4 @@
+import datetime
 import re
 
 import pytest
@@ -660,6 +661,15 @@ def test_changelist_searches_aliases(chief_client):
     CompanyAlias.objects.create(company=case.company, name="Meta")
     response = chief_client.get(reverse("admin:incidents_incident_changelist"), {"q": "meta"})
     assert "Account closed" in response.text
+
+
+@pytest.mark.parametrize("query", ["reference", "number"])
+def test_searching_a_reference_lists_that_case_first(chief_client, query):
+    case = factories.incident(title="The searched case")
+    factories.incident(title=f"Gate {case.pk} closed", published_at=timezone.now() + datetime.timedelta(days=1))
+    term = case.reference if query == "reference" else str(case.pk)
+    response = chief_client.get(reverse("admin:incidents_incident_changelist"), {"q": term})
+    assert response.text.index("The searched case") < response.text.index(f"Gate {case.pk} closed")
 
 
 def test_new_inline_rows_go_after_the_existing_ones(chief_client):
