@@ -582,7 +582,8 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
         versions.finish_history_record(form.instance)
         if getattr(form.instance, "_published_now", False):
             # Published with a language missing: allowed, and said (its inlines are saved by now).
-            self._warn(request, form.instance, workflow.translation_warnings(form.instance))
+            warnings = workflow.translation_warnings(form.instance) + workflow.fairness_warnings(form.instance)
+            self._warn(request, form.instance, warnings)
 
     def _warn(self, request, incident, warnings):
         for warning in warnings:
@@ -903,6 +904,7 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
             extra = {
                 "missing_for_publication": workflow.missing_message(missing) if missing else "",
                 "untranslated": workflow.translation_warnings(obj) if obj.status != Status.MERGED else [],
+                "fairness": workflow.fairness_warnings(obj) if obj.status != Status.MERGED else [],
                 "can_publish": self.has_publish_permission(request),
                 "can_merge": self.has_merge_permission(request, obj),
                 "is_public": obj.status == Status.PUBLISHED,

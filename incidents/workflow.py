@@ -114,6 +114,15 @@ def translation_warnings(incident):
     ]
 
 
+def fairness_warnings(incident):
+    """A case with no request for comment on record: said to the editor, never a refusal to publish."""
+    from incidents.newsroom import RightOfReply
+
+    if incident.pk and not RightOfReply.objects.filter(incident_id=incident.pk).exists():
+        return [_("No request for comment to the company is on record: record its right of reply.")]
+    return []
+
+
 def publish(incident, user):
     """Publish `incident`, refused when its original language lacks what publishing needs; returns the warnings
     about what is not yet translated."""
@@ -125,7 +134,7 @@ def publish(incident, user):
     incident.published_at = incident.published_at or timezone.now()
     record_as(incident, user, _("Published"))
     incident.save()
-    return translation_warnings(incident)
+    return translation_warnings(incident) + fairness_warnings(incident)
 
 
 def unpublish(incident, user):

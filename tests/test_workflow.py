@@ -4,7 +4,7 @@ change does to a case, its rows and its history. The admin pages that call it ar
 import pytest
 
 from incidents import workflow
-from incidents.models import CostEstimate, Incident, Source, Status, TimelineEvent
+from incidents.models import CostEstimate, Incident, RightOfReply, Source, Status, TimelineEvent
 from incidents.versions import CASCADE_REASON
 from tests import factories
 
@@ -295,8 +295,13 @@ def test_a_case_is_published_on_its_original_language_and_told_what_the_other_la
     case.story_fr, case.story_en = "Le récit.", None
     warnings = workflow.publish(case, chief)
     assert Incident.objects.get(pk=case.pk).status == Status.PUBLISHED
-    assert warnings == ["Not yet translated into English: title, summary, story, lesson."]
-    assert workflow.publish(factories.draft(**{f"{n}_fr": t for n, t in FRENCH_TEXTS.items()}), chief) == []
+    assert warnings == [
+        "Not yet translated into English: title, summary, story, lesson.",
+        "No request for comment to the company is on record: record its right of reply.",
+    ]
+    complete = factories.draft(**{f"{n}_fr": t for n, t in FRENCH_TEXTS.items()})
+    complete.reply = RightOfReply.objects.create(incident=complete, status="no_reply")
+    assert workflow.publish(complete, chief) == []
 
 
 def test_untranslated_names_what_each_language_lacks_that_the_other_has(settings, tmp_path):
@@ -336,3 +341,17 @@ def test_a_retraction_reason_is_written_in_the_cases_language_and_an_earlier_one
     workflow.retract(case, chief, "  La source s'est rétractée.\n")
     case.refresh_from_db()
     assert (case.retraction_reason_fr, case.retraction_reason_en) == ("La source s'est rétractée.", None)
+
+
+def test_publishing_a_case_with_no_request_for_comment_warns_but_does_not_refuse():
+    import datetime
+
+    from incidents import workflow
+    from incidents.newsroom import ReplyStatus, RightOfReply
+
+    case = factories.draft(title="Not asked yet")
+    warnings = workflow.publish(case, factories.chief_editor())
+    assert case.status == Status.PUBLISHED
+    assert "No request for comment to the company is on record: record its right of reply." in warnings
+    RightOfReply.objects.create(incident=case, requested_on=datetime.date(2026, 12, 1), status=ReplyStatus.NO_REPLY)
+    assert workflow.fairness_warnings(case) == []
