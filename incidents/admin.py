@@ -1024,3 +1024,6 @@ class TipAdmin(admin.ModelAdmin):
                 "media": self.media + form.media,
             },
         )
+
+
+from incidents import admin_sources  # noqa: E402, F401

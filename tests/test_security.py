@@ -474,6 +474,12 @@ ADMIN_PAGES = {
     ("incidents.incident", "merge", "published"): (LOGIN, LOGIN, 403, 200),
     ("incidents.incident", "delete", "draft"): (LOGIN, LOGIN, 403, 200),
     ("incidents.incident", "delete", "published"): (LOGIN, LOGIN, 403, 403),  # retracted, never deleted
+    # Sources: a read-only list of what the link check found (incidents/admin_sources.py); edited on their case.
+    ("incidents.source", "changelist", None): (LOGIN, LOGIN, 200, 200),
+    ("incidents.source", "add", None): (LOGIN, LOGIN, 403, 403),
+    ("incidents.source", "change", "source"): (LOGIN, LOGIN, 200, 200),  # shown read-only
+    ("incidents.source", "history", "source"): (LOGIN, LOGIN, 200, 200),
+    ("incidents.source", "delete", "source"): (LOGIN, LOGIN, 403, 403),
     ("incidents.tip", "changelist", None): (LOGIN, LOGIN, 200, 200),
     ("incidents.tip", "add", None): (LOGIN, LOGIN, 403, 403),  # tips come from readers
     ("incidents.tip", "change", "tip"): (LOGIN, LOGIN, 200, 200),
@@ -502,6 +508,7 @@ ADMIN_POSTS = {
     ("incidents.incident", "merge", "published"): (("set", "status", "merged"), (LOGIN, LOGIN, 403, 302)),
     ("incidents.incident", "restore_version", "draft"): (("set", "title", "The first title"), (LOGIN, LOGIN, 302, 302)),
     ("incidents.incident", "restore_deleted", "deleted case"): (("back",), (LOGIN, LOGIN, 302, 302)),
+    ("incidents.source", "delete", "source"): (GONE, (LOGIN, LOGIN, 403, 403)),
     ("incidents.tip", "delete", "tip"): (GONE, (LOGIN, LOGIN, 403, 302)),
     ("incidents.tip", "convert", "tip"): (("set", "status", "converted"), (LOGIN, LOGIN, 302, 302)),
 }
@@ -587,6 +594,7 @@ def admin_world():
         "lesson": factories.lesson(title="A lesson theme"),
         "harm type": factories.harm_type(name="A harm type"),
         "kept": kept,
+        "source": kept.sources.get(),
         "draft": draft,
         "published": factories.incident(title="A published duplicate"),
         "deleted case": Incident.history.get(id=gone_id, history_type="-"),
