@@ -239,11 +239,13 @@ class CompanyListView(ListView):
 
 @require_GET
 def company_detail(request, slug):
-    company = get_object_or_404(Company.objects.select_related("sector").prefetch_related("aliases"), slug=slug)
+    company = Company.objects.select_related("sector").prefetch_related("aliases").filter(slug=slug).first()
     cases = Incident.objects.published().for_company(company)
-    page = paginate(request, cases.with_related().newest(), key=f"company:{company.pk}")
-    if not page.paginator.count:  # a company known only from drafts or retracted cases is not public
-        raise Http404("No published case for this company.")
+    page = paginate(request, cases.with_related().newest(), key=f"company:{company.pk}") if company else None
+    if page is None or not page.paginator.count:
+        # A company whose cases were all retracted answers what an unknown address does, so that nothing tells
+        # it was once published (a case may be retracted for naming the wrong company), but with words.
+        return render(request, "incidents/company_withdrawn.html", status=404)
     apology_counts = dict(
         cases.filter(apology_owed=True).values_list("apology_quality").annotate(n=Count("id")).order_by()
     )

@@ -403,6 +403,23 @@ def test_company_pages(client, catalogue):
     assert client.get("/companies/nope/").status_code == 404
 
 
+def test_a_company_whose_cases_were_all_retracted_says_so_instead_of_a_bare_404(client):
+    company = factories.company(name="Gone Airways", slug="gone-airways")
+    case = factories.incident(company=company, status=Status.RETRACTED, retraction_reason="Misidentified.")
+    response = client.get("/companies/gone-airways/")
+    assert response.status_code == 404
+    assert "A company's page is withdrawn when its cases are retracted" in response.text
+    assert reverse("incidents:methodology") + "#corrections" in response.text
+    assert '<meta name="robots" content="noindex">' in response.text
+    # Neither the company nor its retracted case is named: a case may be retracted for naming the wrong company.
+    assert "Gone Airways" not in response.text
+    assert case.title not in response.text
+    # Nor does the page tell such a company from an unknown address.
+    unknown = client.get("/companies/gone-airwayz/")
+    assert unknown.status_code == 404
+    assert unknown.text.replace("gone-airwayz", "gone-airways") == response.text
+
+
 def test_sector_pages(client, catalogue):
     response = client.get("/sectors/")
     assert response.status_code == 200 and "Energy" in response.text
