@@ -5,6 +5,9 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import connection
 
+# The Playwright fixtures (one browser for the whole session, shared by every module that drives it).
+from tests.browser.fixtures import browser, context, tab  # noqa: F401
+
 POSTGRES_ONLY = "needs PostgreSQL (set DATABASE_URL=postgres://...)"
 # Redis for the tests that need the production cache backend: REDIS_URL when the run sets it (CI does), else a
 # database of the local server that nothing else uses.

@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from incidents.models import Incident, Status
 from tests import factories
-from tests.browser.fixtures import browser, context, tab  # noqa: F401 - Playwright fixtures, for the browser test
 
 pytestmark = pytest.mark.django_db
 

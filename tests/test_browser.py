@@ -15,7 +15,7 @@ import pytest
 
 from incidents.models import Incident, Status
 from tests import factories
-from tests.browser.fixtures import DESKTOP, browser, context, screenshot, tab, tab_to  # noqa: F401
+from tests.browser.fixtures import DESKTOP, screenshot, tab_to
 
 # serialized_rollback: the data migrations made (taxonomies, the editors' groups) is back for the next tests.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
