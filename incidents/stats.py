@@ -9,6 +9,7 @@ the page and in docs/insights.md.
 
 from __future__ import annotations
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -124,10 +125,15 @@ def distributions(parts, groups=(), min_n=1):
     quoted = ", ".join(qn(c) for c in columns)
     selects, params = [], []
     for tag, queryset in parts:
-        sql, inner_params = queryset.order_by().query.sql_with_params()
+        try:
+            sql, inner_params = queryset.order_by().query.sql_with_params()
+        except EmptyResultSet:  # a part that can select nothing (a search with no word that counts)
+            continue
         picked = ", ".join([*(qn(g) for g in groups), qn("v")])
         selects.append(f"SELECT CAST(%s AS TEXT) AS {qn('part')}, {picked} FROM ({sql}) AS inner_part")
         params += [tag, *inner_params]
+    if not selects:
+        return []
     stacked = " UNION ALL ".join(selects)
     if connection.vendor == "postgresql":
         percentiles = ", ".join(
