@@ -248,6 +248,10 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u
 MAX_LINKS = 10
 
 
+# Characters a URL never holds unencoded (RFC 3986): a link with one is a paste gone wrong or markup.
+UNSAFE_IN_URL = re.compile(r'[\s"<>\\^`{|}]')
+
+
 def plain_text(value):
     """Readers' text is kept as text: normalised, without control characters; templates escape it."""
     value = unicodedata.normalize("NFC", value or "")
@@ -310,6 +314,8 @@ class TipForm(forms.ModelForm):
         for line in lines:
             try:
                 validate(line)
+                if UNSAFE_IN_URL.search(line):  # URLValidator lets `https://a.org/">` through
+                    raise ValidationError("")
             except ValidationError as error:
                 raise ValidationError(
                     _("“%(line)s” is not a web address (it should start with https://)."),

@@ -7,6 +7,8 @@ from the admin (incidents/admin.py, `TipAdmin`), which calls `draft_from_tip()`.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
@@ -95,13 +97,20 @@ def count_tip(request):
 # From tip to draft -------------------------------------------------------------------------------------
 
 
+def markdown_text(text):
+    """`text` as Markdown that shows it as typed, on one line: markup and Markdown signs are escaped, not read."""
+    text = " ".join(text.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_{}\[\]()#!|])", r"\\\1", text)
+
+
 @transaction.atomic
 def draft_from_tip(tip, user, *, company, title, country):
     """A draft case written from a reader's tip, its story quoting what they sent; the tip is marked converted."""
     links = "\n".join(f"- <{link}>" for link in tip.links.splitlines() if link.strip())
     story = tip.what_happened
     if tip.when:
-        story += "\n\n" + gettext("When, according to the reader: %(when)s") % {"when": tip.when}
+        story += "\n\n" + gettext("When, according to the reader: %(when)s") % {"when": markdown_text(tip.when)}
     if links:
         story += "\n\n" + gettext("Links sent by the reader:") + "\n\n" + links
     # The draft is written in the editor's language (the one the tip was read in), its texts in that column.

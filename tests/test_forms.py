@@ -591,6 +591,15 @@ def test_a_tip_is_cleaned_into_plain_text():
     assert form.cleaned_data["when"] == "March 2024"
 
 
+@pytest.mark.parametrize(
+    "link", ['https://example.org/">', "https://example.org/<script>", "https://example.org/a b", "https://e.org/{x}"]
+)
+def test_a_tip_link_with_characters_no_url_holds_is_refused(link):
+    form = TipForm(tip_data(links=f"https://example.org/fine\n{link}"))
+    assert not form.is_valid()
+    assert "is not a web address" in str(form.errors["links"])
+
+
 def test_text_is_normalised_to_composed_characters():
     form = TipForm(data=tip_data(company_name="Cafe\u0301 du Coin"))
     assert form.is_valid(), form.errors

@@ -379,6 +379,18 @@ def test_converting_a_tip_makes_a_draft_with_everything_the_reader_sent(editor_c
     assert f"Draft {case.reference} created from {tip.reference}." in messages_of(page)
 
 
+def test_a_when_with_markup_shows_on_the_draft_as_the_reader_typed_it(editor_client):
+    from incidents.text import render_markdown
+
+    bank = factories.company(name="Some Bank")
+    when = "<March 2024> *or* [April] & <b>May</b>"
+    tip = factories.tip(what_happened="The bank froze my account for six weeks.", when=when)
+    url = reverse("admin:incidents_tip_convert", args=[tip.pk])
+    editor_client.post(url, {"company": bank.pk, "title": "Account frozen", "country": "FR"})
+    html = str(render_markdown(Incident.objects.get().story))
+    assert "When, according to the reader: &lt;March 2024&gt; *or* [April] &amp; &lt;b&gt;May&lt;/b&gt;" in html
+
+
 def test_a_long_tip_gives_a_summary_of_600_characters_and_the_whole_story(editor_client):
     bank = factories.company(name="Some Bank")
     text = "word " * 200
