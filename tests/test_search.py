@@ -354,7 +354,8 @@ DEMO_QUERIES = {
     "fr": {"guitares": {4}, "electricite": {1}, "électricité": {1}, "retards": {2, 9}, "remboursements": {9}},
     "en": {"guitars": {4}, "refunds": {9}, "delays": {2, 9}, "cancelled": {10}, "Lunea": {2}},
 }
-PRECISE = {"guitares", "electricite", "électricité", "retards", "guitars", "Lunea"}
+# The demo catalogue grows: only the searches whose answer cannot change with more cases are checked exactly.
+PRECISE = {"guitares", "guitars", "Lunea"}
 
 
 def test_the_demo_catalogue_answers_five_searches_in_each_language(client):
