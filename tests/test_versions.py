@@ -694,6 +694,7 @@ def test_the_contents_of_a_version_are_every_written_field_the_themes_and_the_ro
         "resolved on",
         "precision",
         "apology",
+        "an apology was owed",
         "what the apology (or refusal) said (English)",
         "what the apology (or refusal) said (French)",
         "the company's response (English)",
