@@ -56,6 +56,8 @@ from incidents.models import (
     IncidentImage,
     Language,
     Lesson,
+    Promise,
+    RightOfReply,
     Sector,
     Source,
     Status,
@@ -377,6 +379,33 @@ class CorrectionInline(LanguageColumns, TranslationTabularInline):
     extra = 0
 
 
+class SourceOfTheCase:
+    """A `source` menu offering only the sources of the case being edited."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "source":
+            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = Source.objects.filter(incident_id=object_id) if object_id else Source.objects.none()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class RightOfReplyInline(SourceOfTheCase, LanguageColumns, TranslationStackedInline):
+    """Whether the company was asked for comment, and its answer (one per case)."""
+
+    model = RightOfReply
+    extra = 0
+    max_num = 1
+    fields = [("requested_on", "requested_by", "channel"), ("status", "replied_on", "source"), both("text")]
+
+
+class PromiseInline(SourceOfTheCase, LanguageColumns, TranslationStackedInline):
+    """What the company promised in the case, and whether it was kept."""
+
+    model = Promise
+    extra = 0
+    fields = [both("text"), ("made_on", "outcome", "checked_on"), ("source", "position")]
+
+
 class HasSourceFilter(admin.SimpleListFilter):
     title = _("sources")
     parameter_name = "has_source"
@@ -428,7 +457,15 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
     date_hierarchy = "occurred_on"
     filter_horizontal = ["harm_types", "lessons"]
     readonly_fields = ["created_at", "updated_at", "published_at", "retracted_at", "merged_into"]
-    inlines = [CostEstimateInline, SourceInline, TimelineEventInline, IncidentImageInline, CorrectionInline]
+    inlines = [
+        CostEstimateInline,
+        SourceInline,
+        TimelineEventInline,
+        IncidentImageInline,
+        CorrectionInline,
+        RightOfReplyInline,
+        PromiseInline,
+    ]
     actions = ["submit_for_review", "publish", "unpublish", "retract", "merge", "delete_selected"]
     list_per_page = 50
     save_on_top = True

@@ -102,10 +102,24 @@ def test_change_page_saves_case_with_inlines(editor_client):
         "images-INITIAL_FORMS": "0",
         "corrections-TOTAL_FORMS": "0",
         "corrections-INITIAL_FORMS": "0",
+        "reply-TOTAL_FORMS": "1",
+        "reply-INITIAL_FORMS": "0",
+        "reply-0-requested_on": "2020-01-03",
+        "reply-0-requested_by": "Sévices clients",
+        "reply-0-status": "replied",
+        "reply-0-text_fr": "Nous regrettons cette erreur.",
+        "promises-TOTAL_FORMS": "1",
+        "promises-INITIAL_FORMS": "0",
+        "promises-0-text_fr": "Nous allons revoir nos factures.",
+        "promises-0-outcome": "pending",
+        "promises-0-position": "0",
     }
     response = editor_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     case.refresh_from_db()
+    # The right of reply and the promises are written in the admin, with the case.
+    assert (case.reply.status, case.reply.text_fr) == ("replied", "Nous regrettons cette erreur.")
+    assert [promise.text_fr for promise in case.promises.all()] == ["Nous allons revoir nos factures."]
     assert (case.title_fr, case.summary_fr, case.story_fr, case.lesson_fr) == (
         "Un nouveau titre",
         "Résumé.",
