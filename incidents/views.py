@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, Prefetch, Q, prefetch_related_objects
+from django.db.models import Count, F, Max, Min, Prefetch, Q, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,6 +30,7 @@ from incidents.models import (
     Incident,
     IncidentImage,
     Lesson,
+    Promise,
     Sector,
     Status,
 )
@@ -277,7 +278,19 @@ def company_detail(request, slug):
             for e in estimates
         ],
     }
-    context = {"company": company, "page_obj": page, "cards": case_cards(page), "record": record}
+    # What it promised across its cases, and whether it kept it: newest first, with the case each comes from.
+    promises = (
+        Promise.objects.filter(incident__in=cases)
+        .select_related("incident")
+        .order_by(F("made_on").desc(nulls_last=True), "-id")[:50]
+    )
+    context = {
+        "company": company,
+        "page_obj": page,
+        "cards": case_cards(page),
+        "record": record,
+        "promises": list(promises),
+    }
     return render(request, "incidents/company_detail.html", context)
 
 

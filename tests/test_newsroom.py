@@ -82,3 +82,15 @@ def test_a_story_where_no_apology_was_owed_stays_out_of_the_apology_figures(case
     assert good_service.pk not in [row["pk"] for row in stats.best_recoveries(cases)]
     ranking = stats.worst_apologies(cases)
     assert [row["n"] for row in ranking if row["slug"] == company.slug] == [3]
+
+
+def test_a_company_page_lists_the_promises_of_its_cases(client, case):
+    Promise.objects.create(
+        incident=case, text_en="We will answer within a week.", outcome="kept", made_on=datetime.date(2021, 1, 4)
+    )
+    hidden = factories.draft(company=case.company, title="A draft")
+    Promise.objects.create(incident=hidden, text_en="A promise nobody may read yet.")
+    page = client.get(case.company.get_absolute_url()).text
+    assert "We will answer within a week." in page and "Kept" in page
+    assert f'href="{case.get_absolute_url()}"' in page.split('id="promises-title"')[1]
+    assert "A promise nobody may read yet." not in page

@@ -71,7 +71,7 @@ BUDGETS = {
     "list, searched": 9,  # + 1 on PostgreSQL: the highlighted snippets of the page
     "list, sorted": 9,
     "case page": 14,  # + the promises the company made in it (its right of reply comes with the case)
-    "company page": 13,
+    "company page": 14,  # + the promises made in its cases
     "sector page": 10,
     "lesson page": 5,
     "companies": 2,
