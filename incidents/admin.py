@@ -169,36 +169,18 @@ class IncidentForm(IncidentAdminForm):
             if field is not None:
                 field.label = gettext("%(label)s, original") % {"label": field.label}
 
-    def clean(self):
-        cleaned = forms.ModelForm.clean(self)  # not IncidentAdminForm.clean, which reads a single text
+    def check_texts(self, cleaned):
         language = cleaned.get("language") or self.instance.language
-        status = cleaned.get("status", self.instance.status)
         for name in ("title", "summary"):
             column = f"{name}_{language}"
             if column in self.fields and column not in self.errors and not (cleaned.get(column) or "").strip():
                 self.add_error(column, required_in(language))
-        if self.user is not None:
-            try:
-                workflow.check_status_change(self.user, self.original_status, status)
-            except workflow.WorkflowError as error:
-                raise ValidationError(str(error), code="status") from error
-        if status == Status.PUBLISHED:
-            probe = construct_instance(self, copy.copy(self.instance), self._meta.fields, self._meta.exclude)
-            missing = probe.missing_fields_for_publication()
-            if missing:
-                # Not attached to "status": the status must reach the inline formsets, which check the rest.
-                self.add_error(None, workflow.missing_message(missing))
-        if status == Status.RETRACTED:
-            column = f"retraction_reason_{language}"
-            reason = cleaned.get(column, getattr(self.instance, column)) or ""
-            if not reason.strip():
-                self.add_error(
-                    column if column in self.fields else None,
-                    _("Say why the case is retracted: readers will see it."),
-                )
-        if status == Status.MERGED and not self.instance.merged_into_id:
-            self.add_error("status", _("Use “Merge into another case” to merge a case."))
-        return cleaned
+
+    def publication_probe(self, cleaned):
+        return construct_instance(self, copy.copy(self.instance), self._meta.fields, self._meta.exclude)
+
+    def retraction_column(self, cleaned):
+        return f"retraction_reason_{cleaned.get('language') or self.instance.language}"
 
 
 def searched_number(search_term):

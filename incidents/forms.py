@@ -39,33 +39,46 @@ class IncidentAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         status = cleaned.get("status", self.instance.status)
+        self.check_texts(cleaned)
         if self.user is not None:
             try:
                 workflow.check_status_change(self.user, self.original_status, status)
             except workflow.WorkflowError as error:
                 raise ValidationError(str(error), code="status") from error
         if status == Status.PUBLISHED:
-            probe = Incident(
-                summary=cleaned.get("summary") or "",
-                story=cleaned.get("story") or "",
-                lesson=cleaned.get("lesson") or "",
-                company=cleaned.get("company"),
-                occurred_on=cleaned.get("occurred_on"),
-            )
-            missing = probe.missing_fields_for_publication()
+            missing = self.publication_probe(cleaned).missing_fields_for_publication()
             if missing:
                 # Not attached to "status": the status must reach the inline formsets, which check the rest.
                 self.add_error(None, workflow.missing_message(missing))
         if status == Status.RETRACTED:
-            reason = cleaned.get("retraction_reason", self.instance.retraction_reason) or ""
+            column = self.retraction_column(cleaned)
+            reason = cleaned.get(column, getattr(self.instance, column, "")) or ""
             if not reason.strip():
                 self.add_error(
-                    "retraction_reason" if "retraction_reason" in self.fields else None,
+                    column if column in self.fields else None,
                     _("Say why the case is retracted: readers will see it."),
                 )
         if status == Status.MERGED and not self.instance.merged_into_id:
             self.add_error("status", _("Use “Merge into another case” to merge a case."))
         return cleaned
+
+    # What a form with a text per language (the admin's) reads differently: -----------------------------
+
+    def check_texts(self, cleaned):
+        """Texts required whatever the status (none here: the model's own fields say so)."""
+
+    def publication_probe(self, cleaned):
+        """A case built from the form, to ask what publishing it still needs."""
+        return Incident(
+            summary=cleaned.get("summary") or "",
+            story=cleaned.get("story") or "",
+            lesson=cleaned.get("lesson") or "",
+            company=cleaned.get("company"),
+            occurred_on=cleaned.get("occurred_on"),
+        )
+
+    def retraction_column(self, cleaned):
+        return "retraction_reason"
 
 
 def _remaining_forms(formset):
