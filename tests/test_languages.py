@@ -190,3 +190,15 @@ def test_the_sitemap_lists_each_page_in_both_languages_with_alternates(client, u
     assert f"<loc>{url.replace('testserver/', 'testserver/fr/')}</loc>" in xml
     assert f'hreflang="fr" href="{url.replace("testserver/", "testserver/fr/")}"' in xml
     assert f'hreflang="x-default" href="{url}"' in xml
+
+
+def test_a_correction_line_is_punctuated_as_each_language_writes_it(client, case):
+    import datetime
+
+    from incidents.models import Correction
+
+    Correction.objects.create(incident=case, date=datetime.date(2026, 3, 1), note_en="A date was wrong.")
+    url = case.get_absolute_url()
+    assert '</time>: <span lang="en">A date was wrong.</span>' in client.get(url).text
+    french = client.get("/fr" + url).text
+    assert '1er mars 2026</time>\u202f: <span lang="en">A date was wrong.</span>' in french

@@ -42,3 +42,10 @@ def untranslated_notice(context, case, compact=False):
     reader = (translation.get_language() or "en")[:2]
     shown = case.text_language(reader)
     return {"shown": shown, "reader": reader, "missing": shown != reader, "compact": compact}
+
+
+@register.simple_tag
+def colon():
+    """A colon between two parts of a line, as each language writes it: "1 March 2026: ..." in English,
+    "1er mars 2026 : ..." in French (a narrow no-break space before it)."""
+    return "\u202f: " if (translation.get_language() or "en")[:2] == "fr" else ": "
