@@ -117,6 +117,7 @@ def catalogue():
     factories.cost(french, "88247", "EUR", kind=CostKind.BAD_BUZZ)
     factories.cost(french, "500", "EUR", kind=CostKind.REMEDY)
     factories.event(french, description="La facture arrive")
+    Correction.objects.create(incident=french, date=datetime.date(2024, 3, 1), note="la date de la facture")
     english = factories.incident(title="A bill nobody could explain", company=edf, lessons=[lesson])
     return {"french": french, "english": english, "edf": edf, "energy": energy, "lesson": lesson}
 
@@ -194,7 +195,8 @@ def test_shortened_texts_keep_their_no_break_spaces():
 
 @pytest.mark.django_db
 def test_french_writes_the_first_of_the_month_1er(client, catalogue):
-    Correction.objects.create(incident=catalogue["french"], date=datetime.date(2024, 3, 1), note="La date")
+    case_page = client.get(in_language(catalogue["french"].get_absolute_url(), "fr")).text
+    assert ">1er mars 2024</time>" in case_page  # its corrections
     corrections = client.get(in_language(reverse("incidents:corrections"), "fr")).text
     assert ">1er mars 2024</time>" in corrections
     assert ">March 1, 2024</time>" in client.get(reverse("incidents:corrections")).text
