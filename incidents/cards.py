@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from PIL import Image, ImageDraw, ImageFont
 
+from incidents.i18n import reader_language
 from incidents.models import CostKind, Incident
 from incidents.text import format_big_money
 
@@ -157,7 +158,7 @@ def case_card_content(case):
         "company": case.company.name,
         "figure": figure,
         "figure_label": _("Estimated cost of the bad buzz") if figure else "",
-        "subtitle": untranslated[shown] if shown != (translation.get_language() or "en")[:2] else "",
+        "subtitle": untranslated[shown] if shown != reader_language() else "",
         "site_name": settings.SITE_NAME,
     }
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import condition
 
 from incidents.caching.generation import cached
+from incidents.i18n import reader_language
 from incidents.models import Company, Incident, Sector
 
 FEED_SIZE = 50
@@ -73,7 +74,7 @@ class CaseFeed(Feed):
     def item_description(self, item):
         """The summary in the feed's language (/fr/feed/ is French); a case not yet translated says so first."""
         shown = item.text_language()
-        if shown != (translation.get_language() or settings.LANGUAGE_CODE)[:2]:
+        if shown != reader_language():
             notice = _("In French, not yet translated") if shown == "fr" else _("In English, not yet translated")
             return f"[{notice}] {item.summary}"
         return item.summary

@@ -43,10 +43,15 @@ def language_redirect(request):
     return None
 
 
+def reader_language(language=None):
+    """`language`, or the active one: the two-letter code of the language a reader is being answered in."""
+    return (language or translation.get_language() or settings.LANGUAGE_CODE)[:2]
+
+
 def shown_language(obj, field, language=None):
     """The language a reader of `language` (the active one) is shown `field` of `obj` in: theirs when that text
     exists, else the other one that does (modeltranslation falls back the same way)."""
-    language = (language or translation.get_language() or settings.LANGUAGE_CODE)[:2]
+    language = reader_language(language)
     if getattr(obj, f"{field}_{language}", None):
         return language
     for code, _name in settings.LANGUAGES:

@@ -5,18 +5,18 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from incidents import search
+from incidents.i18n import reader_language
 from incidents.text import render_markdown
 
 # Reference rates used ONLY to sort and filter by "costliest bad buzz" across currencies.
@@ -525,16 +525,10 @@ class Incident(models.Model):
         return all(getattr(self, f"{field}_{language}", None) for field in MAIN_TEXTS)
 
     def text_language(self, language=None):
-        """The language a reader of `language` (the active one by default) is shown: theirs, or the original's."""
-        language = (language or get_language() or settings.LANGUAGE_CODE)[:2]
+        """The language a reader of `language` (the active one by default) is shown: theirs, or the original's.
+        (One text's language, whatever the case's: `i18n.shown_language()`.)"""
+        language = reader_language(language)
         return language if self.available_in(language) else self.language
-
-    def field_language(self, field, language=None):
-        """The language one text is shown in to a reader of `language`: theirs when it exists, else the other."""
-        language = (language or get_language() or settings.LANGUAGE_CODE)[:2]
-        if getattr(self, f"{field}_{language}", None):
-            return language
-        return next((other for other in LANGUAGE_CODES if getattr(self, f"{field}_{other}", None)), self.language)
 
     @property
     def reference(self):

@@ -17,12 +17,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.utils.text import Truncator, slugify
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from incidents.forms import TipForm
+from incidents.i18n import reader_language
 from incidents.models import Incident, Status, Tip
 from incidents.security import client_ip_address
 
@@ -114,7 +115,7 @@ def draft_from_tip(tip, user, *, company, title, country):
     if links:
         story += "\n\n" + gettext("Links sent by the reader:") + "\n\n" + links
     # The draft is written in the editor's language (the one the tip was read in), its texts in that column.
-    language = (get_language() or settings.LANGUAGE_CODE)[:2]
+    language = reader_language()
     incident = Incident(
         **{
             f"title_{language}": title,

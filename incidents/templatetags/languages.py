@@ -3,10 +3,9 @@
 {% untranslated_notice case %} when a case is shown in its original language to a reader of the other."""
 
 from django import template
-from django.utils import translation
 from django.utils.html import format_html
 
-from incidents.i18n import shown_language
+from incidents.i18n import reader_language, shown_language
 
 register = template.Library()
 
@@ -31,7 +30,7 @@ def original_text(case, field):
 @register.simple_tag
 def quote_translation(case, field):
     """The reader's translation of a quotation in another language, or "" when there is none to show."""
-    reader = (translation.get_language() or "en")[:2]
+    reader = reader_language()
     if reader == case.language or not getattr(case, f"{field}_{case.language}", None):
         return ""
     return getattr(case, f"{field}_{reader}", None) or ""
@@ -39,7 +38,7 @@ def quote_translation(case, field):
 
 @register.inclusion_tag("includes/_untranslated.html", takes_context=True)
 def untranslated_notice(context, case, compact=False):
-    reader = (translation.get_language() or "en")[:2]
+    reader = reader_language()
     shown = case.text_language(reader)
     return {"shown": shown, "reader": reader, "missing": shown != reader, "compact": compact}
 
@@ -48,4 +47,4 @@ def untranslated_notice(context, case, compact=False):
 def colon():
     """A colon between two parts of a line, as each language writes it: "1 March 2026: ..." in English,
     "1er mars 2026 : ..." in French (a narrow no-break space before it)."""
-    return "\u202f: " if (translation.get_language() or "en")[:2] == "fr" else ": "
+    return "\u202f: " if reader_language() == "fr" else ": "
