@@ -42,6 +42,14 @@ def test_the_case_page_shows_the_companys_reply_verbatim_dated_and_sourced(clien
     assert '<blockquote class="reply-text" lang="en">' in client.get("/fr" + url).text
 
 
+def test_a_request_for_comment_without_its_author_names_nobody(client, case):
+    RightOfReply.objects.create(incident=case, requested_on=datetime.date(2026, 3, 1))
+    page = client.get(case.get_absolute_url()).text
+    assert '<time datetime="2026-03-01">Asked for comment on March 1, 2026</time>' in page
+    assert "Asked for comment by" not in page  # the company is never named as the one who asked
+    assert "Réaction demandée le 1er mars 2026" in client.get("/fr" + case.get_absolute_url()).text
+
+
 def test_promises_show_when_they_were_made_and_whether_they_were_kept(client, case):
     Promise.objects.create(
         incident=case, text_en="We will stop charging for the hotline.", made_on=datetime.date(2020, 3, 1)
