@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from django.conf import settings
 from django.db.models import Count, F, Max, Min, Prefetch, Q, prefetch_related_objects
 from django.db.models.functions import Coalesce
@@ -9,7 +11,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_safe
 from django.views.generic import ListView, TemplateView
@@ -75,6 +77,17 @@ def home(request):
     return render(request, "incidents/home.html", context)
 
 
+def tidy_query(query_string):
+    """The query string without its empty parameters and without page=1, in the reader's order ("?sector=retail"
+    for "?q=&year_from=&sector=retail"), or None when there is nothing to drop. What it returns it keeps as it is,
+    so a redirect to it never loops."""
+    pairs = parse_qsl(query_string, keep_blank_values=True)
+    kept = [(name, value) for name, value in pairs if value.strip() and not (name == "page" and value.strip() == "1")]
+    if len(kept) == len(pairs):
+        return None
+    return f"?{urlencode(kept)}" if kept else ""
+
+
 class IncidentListView(FilterView):
     """The catalogue: filters, facet counts, active-filter chips, 20 per page."""
 
@@ -82,6 +95,13 @@ class IncidentListView(FilterView):
     template_name = "incidents/incident_list.html"
     paginate_by = PAGE_SIZE
     strict = False  # a parameter the form does not understand is reported and ignored, never a 500
+
+    def get(self, request, *args, **kwargs):
+        # A submitted filter form sends every field, empty or not: the address a reader keeps or shares is the
+        # short one (/cases/?sector=retail), reached with a plain redirect, so it works without JavaScript.
+        if request.GET and (tidy := tidy_query(request.META.get("QUERY_STRING", ""))) is not None:
+            return HttpResponseRedirect(request.path + tidy)
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         # newest() (NULLS LAST) for /cases/ with no parameters, whose unbound FilterSet applies no sort: the

@@ -10,6 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django import forms
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from incidents.api.views import case_query
 from incidents.filters import IncidentFilterSet, active_filter_chips
@@ -265,6 +266,44 @@ def test_the_list_page_form(client, catalogue):
     assert form.select_one('label[for="id_country"]').text == "Country (code)"
     assert form.select_one('input#id_min_cost[type="number"][min="0"]')
     assert hidden_inputs(form) == [("company", "edf")]
+
+
+@pytest.mark.parametrize("prefix", ["", "/fr"])
+@pytest.mark.parametrize(
+    ("query", "tidy"),
+    [
+        ("q=&year_from=&sector=energy", "?sector=energy"),
+        ("sector=energy&q=&harm=bill-x&year_to=&harm=delay-x", "?sector=energy&harm=bill-x&harm=delay-x"),
+        ("harm=delay-x&sector=energy&page=1", "?harm=delay-x&sector=energy"),  # the reader's order, page 1 dropped
+        ("q=+&page=1&sort=", ""),
+        ("q=r%C3%A9seau&sector=", "?q=r%C3%A9seau"),
+    ],
+)
+def test_the_list_address_drops_empty_parameters(client, catalogue, prefix, query, tidy):
+    response = client.get(f"{prefix}/cases/?{query}")
+    assert response.status_code == 302
+    assert response["Location"] == f"{prefix}/cases/{tidy}"
+    final = client.get(response["Location"])
+    assert final.status_code == 200  # never a second redirect
+
+
+@pytest.mark.parametrize("query", ["", "sector=energy", "sector=energy&page=2", "q=meter&sort=cost", "foo=bar"])
+def test_a_tidy_list_address_is_served_as_it_is(client, catalogue, query):
+    assert client.get(f"/cases/?{query}").status_code == 200
+
+
+def test_the_filter_form_lands_on_the_short_address(client, catalogue):
+    """What the list page's form sends (every field, most of them empty) ends at the address with the filters only."""
+    form = form_of(client.get("/cases/").text, "filters")
+    sent = [(field["name"], "") for field in form.select("input[name]:not([type=checkbox]), select[name]")]
+    sent.append(("sector", "energy"))
+    response = client.get(f"/cases/?{urlencode(sent)}", follow=True)
+    assert response.redirect_chain == [("/cases/?sector=energy", 302)]
+    assert {case.title for case in response.context["page_obj"]} == {
+        "A bill of 88,247 euros",
+        "Gas meter misread",
+        "Meter replaced twice",
+    }
 
 
 def test_the_insights_form(client, catalogue):
