@@ -75,6 +75,7 @@ class IncidentAdminForm(forms.ModelForm):
             lesson=cleaned.get("lesson") or "",
             company=cleaned.get("company"),
             occurred_on=cleaned.get("occurred_on"),
+            country=cleaned.get("country") or "",
         )
 
     def retraction_column(self, cleaned):

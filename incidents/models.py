@@ -370,7 +370,12 @@ class Incident(models.Model):
     customers_affected = models.PositiveBigIntegerField(
         _("customers affected"), null=True, blank=True, help_text=_("Leave empty when unknown.")
     )
-    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code where it happened, e.g. FR."))
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        blank=True,
+        help_text=_("ISO 3166 code where it happened, e.g. FR. A draft may leave it empty; publishing needs it."),
+    )
     language = models.CharField(
         _("original language"),
         max_length=2,
@@ -490,9 +495,14 @@ class Incident(models.Model):
                 violation_error_message=_("A case cannot be merged into itself."),
             ),
             models.CheckConstraint(
-                condition=Q(country__regex=r"^[A-Z]{2}$"),
+                condition=Q(country="") | Q(country__regex=r"^[A-Z]{2}$"),
                 name="incident_country_iso",
                 violation_error_message=_("Use a two-letter ISO 3166 country code in capitals, e.g. FR."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | ~Q(country=""),
+                name="incident_published_has_country",
+                violation_error_message=_("A published case needs its country."),
             ),
         ]
         # The sort indexes use NULLS LAST, which SQLite cannot index: they live in migration 0003 (PostgreSQL).
@@ -597,6 +607,8 @@ class Incident(models.Model):
             missing.append(_("a company"))
         if not self.occurred_on:
             missing.append(_("the date it happened"))
+        if not (self.country or "").strip():
+            missing.append(_("the country"))
         return missing
 
     def _compute_days(self, end, end_precision):

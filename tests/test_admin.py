@@ -517,6 +517,49 @@ def test_publishing_with_a_source_added_in_the_same_save_works(chief_client):
     assert status_of(case) == Status.PUBLISHED
 
 
+def test_a_draft_is_saved_without_a_country_and_publishing_it_asks_for_one(chief_client):
+    company = factories.company()
+    add = reverse("admin:incidents_incident_add")
+    data = admin_form_data(
+        chief_client.get(add),
+        title_en="A draft with no country yet",
+        slug="a-draft-with-no-country-yet",
+        company=str(company.pk),
+        summary_en="Somewhere, a refund was refused.",
+        country="",
+        status="draft",
+        harm_types=None,
+        lessons=None,
+    )
+    response = chief_client.post(add, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    case = Incident.objects.get(slug="a-draft-with-no-country-yet")
+    assert (case.status, case.country) == (Status.DRAFT, "")
+    factories.source(incident=case)
+
+    url = reverse("admin:incidents_incident_change", args=[case.pk])
+    page = chief_client.get(url)
+    assert "still needs: the story, the lesson, the date it happened, the country." in page.text
+    complete = {"story_en": "The story.", "lesson_en": "Answer.", "occurred_on": "2024-01-02"}
+    response = chief_client.post(url, admin_form_data(page, status="published", **complete))
+    assert response.status_code == 200
+    assert "To be published, this case still needs: the country." in response.text
+    assert status_of(case) == Status.DRAFT
+
+    response = chief_client.post(url, admin_form_data(page, status="published", country="FR", **complete))
+    assert response.status_code == 302
+    assert status_of(case) == Status.PUBLISHED
+
+
+def test_the_database_refuses_a_published_case_without_a_country():
+    from django.db import IntegrityError, transaction
+
+    case = factories.draft(country="")
+    case.status = Status.PUBLISHED
+    with pytest.raises(IntegrityError), transaction.atomic():
+        case.save()
+
+
 def test_removing_the_last_source_of_a_published_case_is_refused(chief_client):
     case = factories.incident()
     url = reverse("admin:incidents_incident_change", args=[case.pk])

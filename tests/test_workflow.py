@@ -92,6 +92,13 @@ def test_publishing_an_incomplete_case_names_what_it_lacks_and_changes_nothing()
     assert Incident.objects.get(pk=case.pk).status == Status.DRAFT
 
 
+def test_a_draft_without_a_country_is_kept_but_not_published():
+    case = factories.draft(country="")
+    with pytest.raises(workflow.WorkflowError, match="still needs: the country"):
+        workflow.publish(case, factories.chief_editor())
+    assert Incident.objects.get(pk=case.pk).status == D
+
+
 def test_an_editor_cannot_publish_even_a_complete_case():
     case = factories.draft()
     with pytest.raises(workflow.WorkflowError):
