@@ -24,7 +24,6 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import get_language, gettext, ngettext, ngettext_lazy
@@ -64,6 +63,7 @@ from incidents.models import (
     TimelineEvent,
     Tip,
 )
+from incidents.text import date_format
 
 admin.site.site_header = _("Sévices clients: editors")
 admin.site.site_title = _("Sévices clients")

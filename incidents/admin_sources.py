@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from incidents import sources
 from incidents.models import Source
@@ -19,7 +20,7 @@ class LinkFilter(admin.SimpleListFilter):
     parameter_name = "link"
 
     def lookups(self, request, model_admin):
-        return [("dead", _("Dead")), ("fine", _("Fine")), ("never", _("Never checked"))]
+        return [("dead", _("Dead")), ("fine", pgettext_lazy("link check", "Fine")), ("never", _("Never checked"))]
 
     def queryset(self, request, queryset):
         condition = {"dead": sources.DEAD, "fine": sources.FINE, "never": sources.NEVER_CHECKED}.get(self.value())

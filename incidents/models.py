@@ -17,7 +17,7 @@ from simple_history.models import HistoricalRecords
 
 from incidents import search
 from incidents.i18n import reader_language
-from incidents.text import render_markdown
+from incidents.text import date_format, render_markdown
 
 # Reference rates used ONLY to sort and filter by "costliest bad buzz" across currencies.
 # Amounts are always shown in their own currency and never added across currencies.
@@ -134,9 +134,7 @@ class SourceKind(models.TextChoices):
 
 
 def approximate_date_text(date, precision):
-    """How a date reads at its precision: "14 March 2008", "December 2009" or "2009"."""
-    from django.utils.formats import date_format
-
+    """How a date reads at its precision: "14 March 2008", "December 2009" or "2009" (in French "1er mars 2008")."""
     if date is None:
         return ""
     if precision == DatePrecision.YEAR:

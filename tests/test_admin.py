@@ -1244,3 +1244,33 @@ def test_in_a_browser_both_languages_sit_side_by_side_or_stacked_on_a_narrow_scr
     tab.check()
     case.refresh_from_db()
     assert (case.title_fr, case.title_en) == ("Une guitare cassée", "Broken guitar")
+
+
+# The French admin -------------------------------------------------------------------------------------------
+
+FRENCH = {"accept-language": "fr"}
+
+
+def test_the_french_admin_writes_the_first_of_a_month_as_1er(chief_client):
+    from django.utils import translation
+
+    from incidents.admin import when
+    from incidents.models import DatePrecision, approximate_date_text
+
+    case = factories.incident(occurred_on=datetime.date(2026, 2, 12))
+    case.occurred_on = datetime.date(2026, 3, 1)
+    case.save()
+    record = case.history.order_by("-history_date").first()
+    record.history_date = datetime.datetime(2026, 3, 1, 10, 30, tzinfo=datetime.UTC)
+    with translation.override("fr"):
+        assert when(record).startswith("1er mars 2026")
+        assert approximate_date_text(datetime.date(2026, 3, 1), DatePrecision.DAY) == "1er mars 2026"
+    page = chief_client.get(reverse("admin:incidents_incident_compare", args=[case.pk]), headers=FRENCH)
+    assert "1er mars 2026" in page.text  # the changed date, as the comparison writes it
+    assert "1 mars 2026" not in page.text
+
+
+def test_a_fine_link_is_not_called_a_penalty_in_french(chief_client):
+    page = chief_client.get(reverse("admin:incidents_source_changelist"), headers=FRENCH)
+    option = re.search(r'href="\?link=fine"[^>]*>([^<]+)<', page.text)
+    assert option.group(1).strip() == "Valide"  # the link works, where a cost's "Fine" is an "Amende"
