@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -306,6 +307,49 @@ def text_diff(old, new):
     return lines
 
 
+_WORDS = re.compile(r"\s+|[^\s]+")
+
+
+def _word_marks(old_line, new_line):
+    """Two versions of one line, word by word: each side as (kind, text) pieces, "removed" pieces on the old side,
+    "added" ones on the new side, the rest "same"."""
+    old_words, new_words = _WORDS.findall(old_line), _WORDS.findall(new_line)
+    before, after = [], []
+    matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            before.append(("same", "".join(old_words[i1:i2])))
+            after.append(("same", "".join(new_words[j1:j2])))
+            continue
+        if i2 > i1:
+            before.append(("removed", "".join(old_words[i1:i2])))
+        if j2 > j1:
+            after.append(("added", "".join(new_words[j1:j2])))
+    return before, after
+
+
+def text_sides(old, new):
+    """Two versions of a text for a side-by-side comparison: (before, after), each a list of lines, each line a
+    list of (kind, text) pieces. What went is marked "removed" on the before side only, what came "added" on the
+    after side only; a line changed in place is compared word by word."""
+    old_lines, new_lines = (old or "").splitlines(), (new or "").splitlines()
+    before, after = [], []
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            before.extend([("same", line)] for line in old_lines[i1:i2])
+            after.extend([("same", line)] for line in new_lines[j1:j2])
+            continue
+        paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+        for old_line, new_line in zip(old_lines[i1 : i1 + paired], new_lines[j1 : j1 + paired], strict=True):
+            old_marks, new_marks = _word_marks(old_line, new_line)
+            before.append(old_marks)
+            after.append(new_marks)
+        before.extend([("removed", line)] for line in old_lines[i1 + paired : i2])
+        after.extend([("added", line)] for line in new_lines[j1 + paired : j2])
+    return before, after
+
+
 def _row_fields(model):
     return [
         f
@@ -328,10 +372,8 @@ def compare(old, new):
             "label": field_label(original),
             "old": _display(original, before),
             "new": _display(original, after),
-            "diff": None,
+            "sides": text_sides(before, after) if original.get_internal_type() == "TextField" else None,
         }
-        if original.get_internal_type() == "TextField":
-            change["diff"] = text_diff(before, after)
         changes.append(change)
     for name, model in M2M_FIELDS:
         removed = set(old.m2m[name]) - set(new.m2m[name])
@@ -343,7 +385,7 @@ def compare(old, new):
                     "label": Incident._meta.get_field(name).verbose_name,
                     "old": ", ".join(sorted(str(names.get(pk, pk)) for pk in removed)) or "—",
                     "new": ", ".join(sorted(str(names.get(pk, pk)) for pk in added)) or "—",
-                    "diff": None,
+                    "sides": None,
                     "m2m": True,
                 }
             )

@@ -100,7 +100,12 @@ def test_compare_shows_what_changed_in_fields_themes_and_rows(client, editor):
     assert '<th scope="row">Title (English)</th>' in text and '<th scope="row">Title (French)</th>' in text
     assert "<del>—</del>" in text and "<ins>Le deuxième titre</ins>" in text  # the translation, added
     assert "Summary (French)" not in text  # saved empty where it was never written: no change to show
-    assert "<del>− Line two</del>" in text and "<ins>+ Line 2</ins>" in text
+    # Each side its own text: what went struck out on the left, what came marked on the right.
+    before, after = re.search(
+        r'<td class="diff diff-before">(.*?)</td>\s*<td class="diff diff-after">(.*?)</td>', text
+    ).groups()
+    assert before == "<div>Line one</div><div>Line <del>two</del></div>"
+    assert after == "<div>Line one</div><div>Line <ins>2</ins></div>"
     assert "Added: Lost luggage" in text
     assert "Added:" in text and "The Paper: Added later" in text
     assert "Restore the older version" in text
@@ -454,23 +459,26 @@ def test_compare_lists_each_change_of_fields_themes_and_rows_and_nothing_else():
 
     changes, row_changes = versions.compare(versions.version(first), versions.version(second))
     assert [{**change, "label": str(change["label"])} for change in changes] == [
-        {"label": "title (English)", "old": "Old title", "new": "New title", "diff": None},
-        {"label": "title (French)", "old": "—", "new": "Nouveau titre", "diff": None},
+        {"label": "title (English)", "old": "Old title", "new": "New title", "sides": None},
+        {"label": "title (French)", "old": "—", "new": "Nouveau titre", "sides": None},
         {
             "label": "story (English)",
             "old": "Same line\nOld line",
             "new": "Same line\nNew line",
-            "diff": [("same", "Same line"), ("removed", "Old line"), ("added", "New line")],
+            "sides": (
+                [[("same", "Same line")], [("removed", "Old"), ("same", " line")]],
+                [[("same", "Same line")], [("added", "New"), ("same", " line")]],
+            ),
         },
-        {"label": "customers affected", "old": "—", "new": "1200", "diff": None},
+        {"label": "customers affected", "old": "—", "new": "1200", "sides": None},
         {
             "label": "harm",
             "old": f"{gone_pk}, Lost luggage, Rude staff",
             "new": f"{gone_too_pk}, Delays, Noise",
-            "diff": None,
+            "sides": None,
             "m2m": True,
         },
-        {"label": "lesson themes", "old": "—", "new": "Listen first", "diff": None, "m2m": True},
+        {"label": "lesson themes", "old": "—", "new": "Listen first", "sides": None, "m2m": True},
     ]
     assert [{**group, "label": str(group["label"])} for group in row_changes] == [
         {
@@ -846,3 +854,11 @@ def test_a_restore_leaves_the_retraction_reason_alone_in_both_languages():
         "The source withdrew its article.",
         "La source a retiré son article.",
     )
+
+
+def test_each_side_of_a_text_comparison_marks_only_its_own_changes():
+    before, after = versions.text_sides("Kept\nThe shop refused\nGone", "Kept\nThe shop paid back\nNew line")
+    assert before == [[("same", "Kept")], [("same", "The shop "), ("removed", "refused")], [("removed", "Gone")]]
+    assert after == [[("same", "Kept")], [("same", "The shop "), ("added", "paid back")], [("added", "New line")]]
+    assert versions.text_sides(None, "New text") == ([], [[("added", "New text")]])
+    assert versions.text_sides("Old text", "") == ([[("removed", "Old text")]], [])
