@@ -13,6 +13,7 @@ import dataclasses
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -181,6 +182,15 @@ class IncidentForm(IncidentAdminForm):
 
     def retraction_column(self, cleaned):
         return f"retraction_reason_{cleaned.get('language') or self.instance.language}"
+
+
+def admin_form(form, fieldsets, model_admin):
+    """`form` laid out as the admin lays out its own forms (admin/includes/fieldset.html): labels, help texts and
+    errors in the admin's rows, checkbox lists as the admin shows its radio lists."""
+    for field in form.fields.values():
+        if isinstance(field.widget, forms.CheckboxSelectMultiple):
+            field.widget.attrs["class"] = "radiolist"
+    return helpers.AdminForm(form, fieldsets, {}, model_admin=model_admin)
 
 
 def searched_number(search_term):
@@ -791,7 +801,19 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
                 form.data = form.data.copy()
                 form.data["confirmed"] = "on"
         title = gettext("Merge %(ref)s into another case") % {"ref": obj.reference}
-        return self._render(request, "merge.html", obj, title, form=form, confirming=confirming)
+        fieldsets = [
+            (None, {"fields": ["target", "confirmed"]}),
+            (_("Rows that move to the case that stays"), {"fields": ["sources", "timeline", "costs"]}),
+        ]
+        return self._render(
+            request,
+            "merge.html",
+            obj,
+            title,
+            form=form,
+            adminform=admin_form(form, fieldsets, self),
+            confirming=confirming,
+        )
 
     def _versions(self, obj):
         return obj.history.select_related("history_user").order_by("-history_date", "-history_id")
@@ -1039,6 +1061,7 @@ class TipAdmin(admin.ModelAdmin):
                 "original": tip,
                 "title": gettext("Turn %(tip)s into a draft case") % {"tip": tip.reference},
                 "form": form,
+                "adminform": admin_form(form, [(None, {"fields": list(form.fields)})], self),
                 "matched_company": company,
                 "media": self.media + form.media,
             },

@@ -1274,3 +1274,30 @@ def test_a_fine_link_is_not_called_a_penalty_in_french(chief_client):
     page = chief_client.get(reverse("admin:incidents_source_changelist"), headers=FRENCH)
     option = re.search(r'href="\?link=fine"[^>]*>([^<]+)<', page.text)
     assert option.group(1).strip() == "Valide"  # the link works, where a cost's "Fine" is an "Amende"
+
+
+# The case's own pages look like the rest of the admin --------------------------------------------------------
+
+
+@pytest.mark.parametrize("page_name", ["merge", "convert"])
+def test_the_merge_and_tip_pages_are_admin_pages_with_the_admins_forms(chief_client, page_name):
+    case = factories.incident(title="The duplicate")
+    factories.event(case, description="A complaint")
+    if page_name == "merge":
+        url, fields = reverse("admin:incidents_incident_merge", args=[case.pk]), ["target", "sources", "timeline"]
+    else:
+        tip = factories.tip(company_name=case.company.name)
+        url, fields = reverse("admin:incidents_tip_convert", args=[tip.pk]), ["company", "title", "country"]
+    page = chief_client.get(url)
+    assert page.status_code == 200
+    html = page.text
+    assert 'id="site-name"' in html and '<div class="breadcrumbs">' in html  # the admin's header and breadcrumbs
+    assert "/static/admin/css/base.css" in html and "/static/admin/css/forms.css" in html
+    assert html.count('<fieldset class="module aligned') >= 1
+    for name in fields:  # each field in an admin row, with its label
+        assert re.search(rf'<div class="form-row[^"]*field-{name}[^"]*">', html), name
+        assert f'for="id_{name}' in html
+    if page_name == "merge":
+        assert '<div id="id_sources" class="radiolist">' in html  # a checkbox list laid out as the admin's
+    response = chief_client.post(url, {"target": "nonsense"} if page_name == "merge" else {"title": ""})
+    assert 'class="errorlist' in response.text and "form-row errors" in response.text
