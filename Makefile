@@ -63,13 +63,14 @@ lock: install
 	( echo "# Every package, pinned: what CI installed. Regenerate with 'make lock' after changing pyproject.toml."; \
 	  $(BIN)/python -m pip freeze --exclude-editable ) > requirements.lock
 
-# The benchmark (docs/performance.md): builds a 100,000-case PostgreSQL database once (sevices_bench), then
-# measures the production stack with wrk and rewrites the "Measured" section of docs/performance.md.
 # Backups (docs/operations.md): the database (PostgreSQL or SQLite) and the uploaded files, into a new folder.
 # Restore one into an empty database with: $(MANAGE) restore backups/<folder>
 backup: install
 	$(DEV_ENV) $(MANAGE) backup backups/$$(date +%Y-%m-%dT%H%M%S)
 
+# The benchmark (docs/performance.md): builds a 100,000-case PostgreSQL database once (sevices_bench), then
+# measures the production stack with wrk against a bare one-view Django (scripts/ceiling/), warm, cached and cold,
+# and rewrites the "Measured" section of docs/performance.md.
 bench: install
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python scripts/bench.py
