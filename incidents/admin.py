@@ -541,6 +541,14 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
     def get_historical_record_context_helper(self, request, historical_record):
         return LanguageChanges(self.model, historical_record)
 
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """The history's "What changed": the case's fields (simple-history's delta) and its rows."""
+        super().set_history_delta_changes(request, historical_records, foreign_keys_are_objs)
+        records = list(historical_records)
+        changes = versions.row_changes(records)
+        for record in records:
+            record.history_row_changes = changes[record.history_id]
+
     # The list --------------------------------------------------------------------------------------
 
     def get_queryset(self, request):
@@ -608,7 +616,13 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
             super().save_related(request, form, formsets, change)
         finally:
             del form.instance.skip_history_when_saving
-        versions.finish_history_record(form.instance)
+        record = versions.finish_history_record(form.instance)
+        if record is not None and not record.history_change_reason and not form.changed_data:
+            # A save that only changed rows (an image added) says so, as a save that changed the status does.
+            reason = versions.row_change_reason(versions.row_changes([record])[record.history_id])
+            if reason:
+                record.history_change_reason = reason
+                record.save(update_fields=["history_change_reason"])
         if getattr(form.instance, "_published_now", False):
             # Published with a language missing: allowed, and said (its inlines are saved by now).
             warnings = workflow.translation_warnings(form.instance) + workflow.fairness_warnings(form.instance)

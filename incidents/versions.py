@@ -413,6 +413,54 @@ def compare(old, new):
     return changes, inline_changes
 
 
+# The rows whose changes a version lists under "What changed": those it restores, and the right of reply and
+# promises written in the same form.
+LISTED_ROWS = [(model, label) for _kind, model, label in INLINES] + [
+    (_related("reply"), _("Right of reply")),
+    (_related("promises"), _("Promises")),
+]
+ROW_CHANGE_KINDS = {"+": _("added"), "~": _("changed"), "-": _("removed")}
+
+
+def row_changes(records):
+    """What each of a case's versions changed in its rows: {history_id: [{"label", "kind", "text"}...]}.
+
+    `records` are historical records of one case, newest first (a page of its history). A row's change belongs
+    to the version that stood when it was made: the admin saves a case first, then its rows, so the rows an
+    editor added in one save are listed with the version that save made, as they are on the public revision page.
+    """
+    records = list(records)
+    if not records:
+        return {}
+    case_id = records[0].id
+    oldest = records[-1].history_date
+    changes = {record.history_id: [] for record in records}
+    found = []
+    for model, label in LISTED_ROWS:
+        for row in model.history.model.objects.filter(incident_id=case_id, history_date__gte=oldest).order_by(
+            "history_date", "history_id"
+        ):
+            found.append((row.history_date, label, row))
+    for date, label, row in sorted(found, key=lambda item: item[0]):
+        # The newest version made at or before the change (records are newest first).
+        owner = next((record for record in records if record.history_date <= date), None)
+        if owner is not None:
+            changes[owner.history_id].append(
+                {
+                    "label": label,
+                    "kind": ROW_CHANGE_KINDS.get(row.history_type, row.history_type),
+                    "text": Truncator(str(row.instance)).chars(90),
+                }
+            )
+    return changes
+
+
+def row_change_reason(changes):
+    """A change reason for a save that only changed rows: "Changed: images, sources"."""
+    labels = list(dict.fromkeys(str(change["label"]).lower() for change in changes))
+    return gettext("Changed: %(parts)s") % {"parts": ", ".join(labels)} if labels else ""
+
+
 def row_history(incident, limit=200):
     """Recent changes to a case's sources, timeline, costs, images and corrections, newest first."""
     entries = []

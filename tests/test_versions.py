@@ -2,6 +2,7 @@
 draft."""
 
 import datetime
+import io
 import re
 
 import pytest
@@ -9,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from incidents import versions, workflow
 from incidents.models import CostEstimate, Incident, IncidentImage, Source, Status
@@ -862,3 +864,33 @@ def test_each_side_of_a_text_comparison_marks_only_its_own_changes():
     assert after == [[("same", "Kept")], [("same", "The shop "), ("added", "paid back")], [("added", "New line")]]
     assert versions.text_sides(None, "New text") == ([], [[("added", "New text")]])
     assert versions.text_sides("Old text", "") == ([[("removed", "Old text")]], [])
+
+
+def test_a_save_that_only_adds_a_row_says_so_in_the_history(client, editor, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    case = factories.draft(title="A case with a picture to come")
+    save_in_admin(client, case)  # nothing changed: no reason, nothing listed
+    unchanged = case.history.latest()
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), (200, 60, 40)).save(buffer, "PNG")
+    upload = SimpleUploadedFile("box.png", buffer.getvalue(), content_type="image/png")
+    page = client.get(change_url(case))
+    data = admin_form_data(
+        page,
+        **{"images-TOTAL_FORMS": "1", "images-0-alt_text_en": "The empty parcel box", "images-0-position": "0"},
+    )
+    response = client.post(change_url(case), {**data, "images-0-image": upload})
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    record = case.history.latest()
+    assert record.history_change_reason == "Changed: images"
+    assert unchanged.history_change_reason in (None, "")
+
+    history = client.get(reverse("admin:incidents_incident_history", args=[case.pk]))
+    rows = re.findall(r"<tr>(.*?)</tr>", history.text, re.S)
+    newest = next(row for row in rows if 'name="new"' in row and "checked" in row.split('name="new"')[1][:80])
+    assert "Changed: images" in newest
+    assert "<strong>Images</strong>: added, The empty parcel box" in newest
+    older = [row for row in rows if 'name="old"' in row and row is not newest]
+    assert all("The empty parcel box" not in row for row in older)
