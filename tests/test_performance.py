@@ -99,10 +99,33 @@ def test_list_counts_and_facets_are_computed_once_per_generation(client, setting
     cold = queries_for(client, "/cases/?harm=budget-harm")
     with CaptureQueriesContext(connection) as warm:
         client.get("/cases/?harm=budget-harm&sort=cost")  # another sort shares the count and the facets
-    assert len(warm.captured_queries) <= cold - 4  # count + three facets
+    assert len(warm.captured_queries) <= cold - 4, [q["sql"][:90] for q in warm.captured_queries]  # count + three facets
     factories.incident(title="One more")  # a save bumps the generation: counts are fresh again
     response = client.get("/cases/?harm=budget-harm&sort=cost")
     assert response.context["page_obj"].paginator.count == 3
+
+
+def test_a_company_record_is_computed_once_per_generation_and_right_after_an_edit(client, settings):
+    settings.PAGE_CACHE_ENABLED = False
+    case = build(2)
+    url = "/companies/budget-company/"
+    cold = queries_for(client, url)
+    with CaptureQueriesContext(connection) as warm:
+        response = client.get(url)
+    # The company and its aliases only: its cases, their count, its record (apology counts, response delays,
+    # estimates), its promises and its record next to its sector's all come from the cache.
+    assert cold > 2 and len(warm.captured_queries) == 2
+    assert response.context["record"]["n_cases"] == 2
+    assert [(e["n"], e["high"]) for e in response.context["record"]["estimates"]] == [(2, "€1,000")]
+    third = factories.incident(company=case.company, title="A third case", apology_owed=True)
+    factories.cost(third, "5000")  # a save bumps the generation: the record is recomputed
+    record = client.get(url).context["record"]
+    assert record["n_cases"] == 3
+    assert [(e["n"], e["low"], e["high"]) for e in record["estimates"]] == [(3, "€1,000", "€5,000")]
+    # Kept per language: amounts are written as the reader's language writes them.
+    french = client.get("/fr" + url).context["record"]
+    assert french["estimates"][0]["high"] != record["estimates"][0]["high"]
+    assert "5" in french["estimates"][0]["high"] and "€" in french["estimates"][0]["high"]
 
 
 # Light pages --------------------------------------------------------------------------------------
