@@ -12,10 +12,18 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MinLengthValidator, URLValidator
 from django.db.models import Max
 from django.forms.models import BaseInlineFormSet
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from incidents import images, workflow
 from incidents.models import Company, CostEstimate, Incident, IncidentImage, Source, Status, TimelineEvent, Tip
+
+
+def lazy_format(message, **values):
+    """`message % values`, put together in the language of the page that shows it, not of the module's import
+    (a help text formatted at import time stays in English on /fr/ pages)."""
+    return lazy(lambda: message % values, str)()
+
 
 # The admin -------------------------------------------------------------------------------------------
 
@@ -130,10 +138,11 @@ class ImageFormSet(PositionedFormSet):
 
 class ImageUploadField(forms.FileField):
     widget = forms.ClearableFileInput(attrs={"accept": ",".join(m for _e, m in images.ACCEPTED_FORMATS.values())})
-    default_help_text = _("JPEG, PNG or WebP, at most %(size)s MB and %(mp)s megapixels. Location data is removed.") % {
-        "size": images.MAX_UPLOAD_BYTES // 1024 // 1024,
-        "mp": images.MAX_PIXELS // 1_000_000,
-    }
+    default_help_text = lazy_format(
+        _("JPEG, PNG or WebP, at most %(size)s MB and %(mp)s megapixels. Location data is removed."),
+        size=images.MAX_UPLOAD_BYTES // 1024 // 1024,
+        mp=images.MAX_PIXELS // 1_000_000,
+    )
 
     # Runs when the module is imported, where no mutant can be switched on (docs/testing.md).
     # pragma: no mutate start
@@ -288,19 +297,22 @@ class TipForm(forms.ModelForm):
         labels = {
             "what_happened": _("What happened?"),
             "company_name": _("Which company?"),
-            "when": _("When?"),
+            "when": _("When? (optional)"),
             "links": _("Links (optional)"),
             "contact_email": _("Your email (optional)"),
         }
         help_texts = {
             "what_happened": _("In your own words, what the company did and how it answered. Plain text only."),
             "when": _("A date, a month or a year: “March 2024” is fine."),
-            "links": _("Press articles, posts, documents: one web address per line, at most %(n)s.") % {"n": MAX_LINKS},
+            "links": lazy_format(
+                _("Press articles, posts, documents: one web address per line, at most %(n)s."), n=MAX_LINKS
+            ),
             "contact_email": _("Only if we may ask you questions. Never published, never shared."),
         }
         widgets = {
             "what_happened": forms.Textarea(attrs={"rows": 10, "maxlength": 5000}),
             "links": forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
+            "contact_email": forms.EmailInput(attrs={"autocomplete": "email"}),
         }
 
     def __init__(self, *args, **kwargs):

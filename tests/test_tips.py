@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from bs4 import BeautifulSoup
 from django.test import Client
 from django.urls import reverse
 
@@ -33,7 +34,8 @@ def test_the_form_has_its_url_name_and_a_csrf_token(client):
     assert response.status_code == 200
     assert "Submit a story" in response.text
     assert 'name="csrfmiddlewaretoken"' in response.text
-    assert '<div hidden aria-hidden="true">' in response.text  # the honeypot is invisible to people
+    honeypot = BeautifulSoup(response.text, "html.parser").select_one("#id_website")
+    assert honeypot.find_parent(attrs={"hidden": True})  # the honeypot is invisible to people
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -208,6 +210,43 @@ def test_oversize_and_invalid_fields_get_a_form_error(client, field, value, mess
     assert message in response.text
     assert "Please correct the form" in response.text
     assert not Tip.objects.exists()
+
+
+def test_each_error_is_beside_its_field_and_listed_at_the_top(client):
+    response = client.post(URL, good_post(what_happened="Too short.", company_name="", links="not a link"))
+    html = BeautifulSoup(response.text, "html.parser")
+    assert html.title.text.startswith("Error: Submit a story")
+    summary = html.select_one("#form-errors[role=alert]")
+    assert [(a["href"], a.text) for a in summary.select("li a")] == [
+        ("#id_what_happened", "What happened? — Tell us a little more: at least 30 characters."),
+        ("#id_company_name", "Which company? — This field is required."),
+        ("#id_links", "Links (optional) — “not a link” is not a web address (it should start with https://)."),
+    ]
+    for link in summary.select("li a"):
+        field = html.select_one(link["href"])
+        assert field["aria-invalid"] == "true"
+        described = [html.select_one(f"#{id_}").text for id_ in field["aria-describedby"].split()]
+        assert link.text.split(" — ", 1)[1] in described  # the field names its own error text
+        assert html.select_one(f"label[for={field['id']}]")
+    # Fields without an error are not marked, and keep only their help.
+    when = html.select_one("#id_when")
+    assert not when.has_attr("aria-invalid")
+    assert html.select_one(f"#{when['aria-describedby']}").text == "A date, a month or a year: “March 2024” is fine."
+
+
+def test_the_form_says_once_what_happens_to_an_email_address(client):
+    text = BeautifulSoup(client.get(URL).text, "html.parser").select_one("form.tip-form").text
+    assert text.count("never published") + text.count("Never published") == 1
+    assert "scrambled fingerprint" in text
+
+
+def test_the_french_form_is_french_to_its_help_texts(client):
+    html = BeautifulSoup(client.get("/fr/submit/").text, "html.parser")
+    assert html.select_one("#id_links_helptext").text == (
+        "Articles de presse, publications, documents\u202f: une adresse web par ligne, 10 au maximum."
+    )
+    response = client.post("/fr/submit/", good_post(company_name=""))
+    assert "Ce champ est obligatoire." in BeautifulSoup(response.text, "html.parser").select_one("#form-errors").text
 
 
 def test_too_many_links_are_refused(client):
