@@ -17,7 +17,6 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -36,7 +35,7 @@ from incidents.models import (
     TimelineEvent,
 )
 from incidents.services import follow_merges
-from incidents.text import render_markdown
+from incidents.text import date_format, render_markdown
 from incidents.versions import version_end
 
 HistoricalIncident = Incident.history.model

@@ -1,21 +1,25 @@
-"""The embeddable case card (/cases/<number>/embed/) and the oEmbed answer (/oembed/) that offers it.
+"""A case on other sites: the embeddable card (/cases/<number>/embed/), the oEmbed answer (/oembed/) that offers
+it, the snippet and the share links of the case page's share box (templates/includes/_case_share.html).
 
 The card is the one page other sites may frame (its CSP gets `frame-ancestors *`, incidents/security.py); a
-merged case's card answers 301 to the surviving case's, and only a published case is ever embedded.
+merged case's card answers 301 to the surviving case's, and only a published case is ever embedded. Share links
+are plain links to each network's own "share this URL" address: no script of theirs, nothing that tracks.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import quote, urlencode, urlsplit
 
 from django.conf import settings
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language_from_path
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
@@ -49,6 +53,63 @@ def case_embed(request, pk):
     response = render(request, "incidents/embed.html", context)
     response["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+def embed_html(request, case, width=EMBED_WIDTH, height=EMBED_HEIGHT):
+    """The <iframe> that embeds a case's card: what oEmbed answers and what the case page offers to copy."""
+    return format_html(
+        '<iframe src="{}" width="{}" height="{}" title="{}" loading="lazy" '
+        'sandbox="allow-popups allow-popups-to-escape-sandbox"></iframe>',
+        request.build_absolute_uri(reverse("incidents:case_embed", kwargs={"pk": case.pk})),
+        width,
+        height,
+        f"{case.title} ({case.reference}), {settings.SITE_NAME}",
+    )
+
+
+def share_links(request, case):
+    """(network, URL) pairs that open each network's own share form with the case's title and address."""
+    url = request.build_absolute_uri(case.get_absolute_url())
+    text = f"{case.title} ({case.reference})"
+    body = f"{text}\n{url}"
+    return [
+        # RFC 6068: spaces as %20, not "+", in a mailto: URL.
+        (_("Email"), f"mailto:?subject={quote(text, safe='')}&body={quote(body, safe='')}"),
+        ("Bluesky", "https://bsky.app/intent/compose?" + urlencode({"text": f"{text} {url}"})),
+        ("LinkedIn", "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": url})),
+        ("X", "https://x.com/intent/tweet?" + urlencode({"text": text, "url": url})),
+    ]
+
+
+# A Mastodon server's name as a reader types it: "mastodon.social", "https://piaille.fr/", "@me@piaille.fr".
+MASTODON_SERVER = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
+
+def mastodon_server(value):
+    """The host name in what a reader typed as their Mastodon server, or None."""
+    value = (value or "").strip().lower()
+    value = re.sub(r"^https?://", "", value).split("/", 1)[0]
+    value = value.rsplit("@", 1)[-1]
+    return value if len(value) <= 253 and MASTODON_SERVER.fullmatch(value) else None
+
+
+@require_safe
+def share_on_mastodon(request, pk):
+    """/cases/<number>/share/mastodon/?server=piaille.fr: Mastodon has no single address, so the case page asks
+    for the reader's server and this sends them to its share form. Sent from the case page itself, it redirects;
+    followed from anywhere else it only offers the link, so that the site is no open redirect."""
+    case = get_object_or_404(Incident.objects.published().select_related("company"), pk=pk)
+    server = mastodon_server(request.GET.get("server"))
+    if server is None:
+        return HttpResponseBadRequest(
+            _("Type the name of your Mastodon server, such as mastodon.social."), content_type="text/plain"
+        )
+    case_url = request.build_absolute_uri(case.get_absolute_url())
+    target = f"https://{server}/share?" + urlencode({"text": f"{case.title} ({case.reference}) {case_url}"})
+    referer = request.headers.get("referer", "")
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
+        return HttpResponseRedirect(target)
+    return render(request, "incidents/share_mastodon.html", {"case": case, "server": server, "target": target})
 
 
 def case_from_url(request, url):
@@ -101,15 +162,7 @@ def oembed_answer(request, url):
         return JsonResponse({"detail": "No published case at this URL."}, status=404)
     width = _bounded(request.GET.get("maxwidth"), EMBED_WIDTH, MIN_EMBED_WIDTH)
     height = _bounded(request.GET.get("maxheight"), EMBED_HEIGHT, MIN_EMBED_HEIGHT)
-    embed_url = request.build_absolute_uri(reverse("incidents:case_embed", kwargs={"pk": case.pk}))
-    html = format_html(
-        '<iframe src="{}" width="{}" height="{}" title="{}" loading="lazy" '
-        'sandbox="allow-popups allow-popups-to-escape-sandbox"></iframe>',
-        embed_url,
-        width,
-        height,
-        f"{case.title} ({case.reference}), {settings.SITE_NAME}",
-    )
+    html = embed_html(request, case, width, height)
     data = {
         "version": "1.0",
         "type": "rich",

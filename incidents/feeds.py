@@ -1,5 +1,5 @@
-"""RSS 2.0 and Atom feeds of newly published cases: the whole site, one company, one sector; in English, and
-in French under /fr/ (/fr/feed/, /fr/companies/<slug>/feed/...).
+"""RSS 2.0 and Atom feeds of newly published cases: the whole site, one company, one sector, one lesson; in
+English, and in French under /fr/ (/fr/feed/, /fr/companies/<slug>/feed/...).
 
 Each item's GUID (RSS) and id (Atom) is the case's short reference URL, e.g. https://host/SC-0042: it
 never changes with the title or slug, and it still leads to the case. Published cases only; a case that
@@ -23,7 +23,7 @@ from django.views.decorators.http import condition
 
 from incidents.caching.generation import cached
 from incidents.i18n import reader_language
-from incidents.models import Company, Incident, Sector
+from incidents.models import Company, Incident, Lesson, Sector
 
 FEED_SIZE = 50
 
@@ -157,6 +157,29 @@ class SectorCasesAtomFeed(AtomMixin, SectorCasesFeed):
     pass
 
 
+class LessonCasesFeed(CaseFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Lesson, slug=slug)
+
+    def cases(self, obj):
+        return Incident.objects.published().filter(lessons=obj)
+
+    def title(self, obj):
+        return _("%(site)s: cases that teach “%(lesson)s”") % {"site": settings.SITE_NAME, "lesson": _(obj.title)}
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def description(self, obj):
+        return _("Newly published cases of customer-service failure that teach: %(summary)s") % {
+            "summary": _(obj.summary)
+        }
+
+
+class LessonCasesAtomFeed(AtomMixin, LessonCasesFeed):
+    pass
+
+
 class CorrectionsFeed(Feed):
     """Every correction to a published case, newest first: what /corrections/ lists."""
 
@@ -205,6 +228,8 @@ def _scope(kwargs):
         return Incident.objects.published().filter(company__slug=kwargs["company"])
     if "sector" in kwargs:
         return Incident.objects.published().filter(company__sector__slug=kwargs["sector"])
+    if "lesson" in kwargs:
+        return Incident.objects.published().filter(lessons__slug=kwargs["lesson"])
     return Incident.objects.published()
 
 
@@ -248,3 +273,5 @@ company_rss = conditional_feed(CompanyCasesFeed, "company")
 company_atom = conditional_feed(CompanyCasesAtomFeed, "company")
 sector_rss = conditional_feed(SectorCasesFeed, "sector")
 sector_atom = conditional_feed(SectorCasesAtomFeed, "sector")
+lesson_rss = conditional_feed(LessonCasesFeed, "lesson")
+lesson_atom = conditional_feed(LessonCasesAtomFeed, "lesson")

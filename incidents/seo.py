@@ -74,7 +74,7 @@ def canonical_url(request, context):
 
 
 def feed_links(request, context):
-    """Feeds a reader's feed reader should find on this page: the site's, and the company's or sector's."""
+    """Feeds a reader's feed reader should find on this page: the site's, and the company's, sector's or lesson's."""
     links = [
         {"type": "application/rss+xml", "title": _("New cases (RSS)"), "href": reverse("incidents:feed_rss")},
         {"type": "application/atom+xml", "title": _("New cases (Atom)"), "href": reverse("incidents:feed_atom")},
@@ -97,6 +97,17 @@ def feed_links(request, context):
                     "type": mime,
                     "title": _("Cases in %(name)s (%(format)s)") % {"name": _(sector.name), "format": label},
                     "href": reverse(f"incidents:sector_feed_{kind}", kwargs={"slug": sector.slug}),
+                }
+            )
+    lesson = context.get("lesson")
+    if url_name == "lesson_detail" and lesson is not None:
+        for kind, mime, label in (("rss", "application/rss+xml", "RSS"), ("atom", "application/atom+xml", "Atom")):
+            links.append(
+                {
+                    "type": mime,
+                    "title": _("Cases that teach “%(lesson)s” (%(format)s)")
+                    % {"lesson": _(lesson.title), "format": label},
+                    "href": reverse(f"incidents:lesson_feed_{kind}", kwargs={"slug": lesson.slug}),
                 }
             )
     if url_name == "corrections":

@@ -30,6 +30,7 @@ urlpatterns = [
     # Journalists: share card, embed, citations, pinned revisions (before the slug pattern: it would match "embed").
     path("cases/<int:pk>/card.png", cards.case_card, name="case_card"),
     path("cases/<int:pk>/embed/", embeds.case_embed, name="case_embed"),
+    path("cases/<int:pk>/share/mastodon/", embeds.share_on_mastodon, name="share_mastodon"),
     path("cases/<int:pk>/cite.<str:fmt>", citations.cite, name="cite"),
     path("cases/<int:pk>/revisions/<int:history_id>/", citations.revision_detail, name="case_revision"),
     path("cases/<int:pk>/<str:slug>/", seo.conditional_case_page(views.incident_detail), name="incident_detail"),
@@ -52,6 +53,8 @@ urlpatterns = [
     path("companies/<slug:slug>/feed/atom/", feeds.company_atom, name="company_feed_atom"),
     path("sectors/<slug:slug>/feed/", feeds.sector_rss, name="sector_feed_rss"),
     path("sectors/<slug:slug>/feed/atom/", feeds.sector_atom, name="sector_feed_atom"),
+    path("lessons/<slug:slug>/feed/", feeds.lesson_rss, name="lesson_feed_rss"),
+    path("lessons/<slug:slug>/feed/atom/", feeds.lesson_atom, name="lesson_feed_atom"),
     path(
         "sitemap.xml",
         sitemap_views.index,

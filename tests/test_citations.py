@@ -119,3 +119,40 @@ def test_case_page_cite_box_has_plain_text_with_retrieval_date_and_downloads(cli
     assert escape(expected) in box.replace(f'<span lang="{case.language}">', "").replace("</span>", "")
     for fmt in ("bib", "ris", "json"):
         assert f'href="/cases/{case.pk}/cite.{fmt}"' in box
+
+
+def test_french_dates_write_the_first_of_a_month_1er():
+    from django.utils import translation
+
+    from incidents.citations import Citation, plain_text
+
+    first = datetime.date(2026, 3, 1)
+    citation = Citation(
+        reference="SC-0042",
+        title="Une facture",
+        summary="",
+        company="EDF",
+        language="fr",
+        url="https://example.org/cases/42/",
+        version_url="https://example.org/cases/42/",
+        version_date=first,
+        published_date=first,
+        accessed=first,
+    )
+    with translation.override("fr"):
+        text = plain_text(citation)
+    assert "(2026, 1er mars)" in text and "1er mars 2026" in text
+    with translation.override("en"):
+        assert "(2026, March 1)" in plain_text(citation)
+
+
+def test_the_retracted_card_and_a_revision_write_1er_in_french(client, case):
+    first = timezone.make_aware(datetime.datetime(2026, 3, 1, 12))
+    revision = case.history.filter(status=Status.PUBLISHED).first()
+    case.history.filter(history_id=revision.history_id).update(history_date=first)
+    page = client.get(f"/fr/cases/{case.pk}/revisions/{revision.history_id}/").text
+    assert "1er mars 2026" in page and " 1 mars 2026" not in page
+    case.status, case.retraction_reason, case.retracted_at = Status.RETRACTED, "Une erreur.", first
+    case.save()
+    card = client.get(f"/fr/cases/{case.pk}/embed/").text
+    assert "1er mars 2026" in card and " 1 mars 2026" not in card

@@ -2,6 +2,7 @@
 
 import feedparser
 import pytest
+from bs4 import BeautifulSoup
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -18,6 +19,8 @@ FEEDS = [
     "/companies/edf/feed/atom/",
     "/sectors/energy/feed/",
     "/sectors/energy/feed/atom/",
+    "/lessons/say-sorry-early/feed/",
+    "/lessons/say-sorry-early/feed/atom/",
 ]
 
 
@@ -26,12 +29,20 @@ def catalogue():
     energy = factories.sector(name="Energy", slug="energy")
     edf = factories.company(name="EDF", slug="edf", sector=energy)
     other = factories.company(name="SNCF", slug="sncf")
+    apologise = factories.lesson(title="Say sorry early", slug="say-sorry-early")
     cases = [
-        factories.incident(title="Électricité: une facture de 88 247 €", company=edf, language="fr"),
-        factories.incident(title="A second EDF case", company=edf, harm_types=[factories.harm_type(name="Billing")]),
-        factories.incident(title="A rail case", company=other),
+        factories.incident(
+            title="Électricité: une facture de 88 247 €", company=edf, language="fr", lessons=[apologise]
+        ),
+        factories.incident(
+            title="A second EDF case",
+            company=edf,
+            harm_types=[factories.harm_type(name="Billing")],
+            lessons=[apologise],
+        ),
+        factories.incident(title="A rail case", company=other, lessons=[factories.lesson()]),
     ]
-    factories.hidden_cases(MARKER, company=edf)
+    factories.hidden_cases(MARKER, company=edf, lessons=[apologise])
     return cases
 
 
@@ -80,14 +91,25 @@ def test_a_retracted_case_leaves_the_feed(client, catalogue):
 def test_unknown_company_or_sector_feed_is_404(client, catalogue):
     assert client.get("/companies/nobody/feed/").status_code == 404
     assert client.get("/sectors/nowhere/feed/atom/").status_code == 404
+    assert client.get("/lessons/nothing/feed/").status_code == 404
 
 
-@pytest.mark.parametrize("url", ["/feed/", "/companies/edf/feed/atom/"])
+def test_a_lesson_feed_names_its_lesson_in_the_readers_language(client, catalogue):
+    english = feedparser.parse(client.get("/lessons/say-sorry-early/feed/atom/").content)
+    assert english.feed.title == "Sévices clients: cases that teach “Say sorry early”"
+    assert english.feed.link == "http://testserver/lessons/say-sorry-early/"
+    french = feedparser.parse(client.get("/fr/lessons/say-sorry-early/feed/").content)
+    assert not french.bozo and french.feed.language == "fr"
+    assert french.feed.title == "Sévices clients\u202f: les cas qui enseignent «\u202fSay sorry early\u202f»"
+    assert french.feed.link == "http://testserver/fr/lessons/say-sorry-early/"
+
+
+@pytest.mark.parametrize("url", ["/feed/", "/companies/edf/feed/atom/", "/lessons/say-sorry-early/feed/"])
 def test_feeds_answer_conditional_requests(client, catalogue, url):
     first = client.get(url)
     assert client.get(url, headers={"if-none-match": first["ETag"]}).status_code == 304
     assert client.get(url, headers={"if-modified-since": first["Last-Modified"]}).status_code == 304
-    factories.incident(title="A brand new EDF case", company=catalogue[0].company)
+    factories.incident(title="A brand new EDF case", company=catalogue[0].company, lessons=catalogue[0].lessons.all())
     fresh = client.get(url, headers={"if-none-match": first["ETag"]})
     assert fresh.status_code == 200 and "A brand new EDF case" in fresh.content.decode()
 
@@ -97,11 +119,12 @@ def test_feed_query_count_does_not_grow(client, url):
     energy = factories.sector(slug="energy")
     edf = factories.company(slug="edf", sector=energy)
     harm = factories.harm_type()
-    factories.incident(company=edf, harm_types=[harm])
+    lesson = factories.lesson(slug="say-sorry-early")
+    factories.incident(company=edf, harm_types=[harm], lessons=[lesson])
     with CaptureQueriesContext(connection) as one:
         assert client.get(url).status_code == 200
     for _ in range(30):
-        factories.incident(company=edf, harm_types=[harm, factories.harm_type()])
+        factories.incident(company=edf, harm_types=[harm, factories.harm_type()], lessons=[lesson])
     from django.core.cache import cache
 
     cache.clear()
@@ -115,3 +138,24 @@ def test_a_company_known_only_from_unpublished_cases_has_no_feed(client):
     company = factories.company(slug="only-drafts")
     factories.incident(company=company, status=Status.DRAFT)
     assert client.get("/companies/only-drafts/feed/").status_code == 404
+
+
+@pytest.mark.parametrize("prefix", ["", "/fr"])
+@pytest.mark.parametrize("page", ["/companies/edf/", "/sectors/energy/", "/lessons/say-sorry-early/"])
+def test_company_sector_and_lesson_pages_offer_their_feeds(client, catalogue, prefix, page):
+    html = BeautifulSoup(client.get(prefix + page).text, "html.parser")
+    rss, atom = f"{prefix}{page}feed/", f"{prefix}{page}feed/atom/"
+    # Visible, for a reader; announced in the head, for a feed reader given the page's address.
+    assert [(a["href"], a["type"]) for a in html.select(".follow-links a")] == [
+        (rss, "application/rss+xml"),
+        (atom, "application/atom+xml"),
+    ]
+    announced = {(link["type"], link["href"]) for link in html.select("head link[rel=alternate][type]")}
+    assert {
+        ("application/rss+xml", f"http://testserver{rss}"),
+        ("application/atom+xml", f"http://testserver{atom}"),
+    } <= announced
+    for url, version in ((rss, "rss20"), (atom, "atom10")):
+        feed = feedparser.parse(client.get(url).content)
+        assert not feed.bozo and feed.version == version
+        assert f"A second EDF case (SC-{catalogue[1].pk:04d})" in [entry.title for entry in feed.entries]

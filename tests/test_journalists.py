@@ -402,3 +402,69 @@ def test_revisions_show_inlines_written_without_history(client, case):
     record = case.history.first()
     page = client.get(f"/cases/{case.pk}/revisions/{record.history_id}/").text
     assert "Loaded without history" in page and "Une facture démesurée" in page
+
+
+# The share box: share, embed, cite, tell us ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["", "/fr"])
+def test_every_case_page_offers_sharing_embedding_citing_and_telling_us(client, case, prefix):
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    from bs4 import BeautifulSoup
+
+    response = client.get(f"{prefix}{case.get_absolute_url()}")
+    html = BeautifulSoup(response.text, "html.parser")
+    box = html.select_one("#share")
+    case_url = f"http://testserver{prefix}{case.get_absolute_url()}"
+    links = {a.text: a["href"] for a in box.select(".share-links a")}
+    assert set(links) == {"E-mail" if prefix else "Email", "Bluesky", "LinkedIn", "X"}
+    mail = links["E-mail" if prefix else "Email"]
+    assert mail.startswith("mailto:?subject=") and "+" not in mail  # spaces are %20 in a mailto: URL
+    assert case_url in unquote(mail) and "A bill of 88,247 euros" in unquote(mail)
+    assert parse_qs(urlsplit(links["LinkedIn"]).query) == {"url": [case_url]}
+    assert links["LinkedIn"].startswith("https://www.linkedin.com/sharing/share-offsite/?")
+    assert parse_qs(urlsplit(links["X"]).query)["url"] == [case_url]
+    assert case_url in parse_qs(urlsplit(links["Bluesky"]).query)["text"][0]
+    # Nothing from another site runs or loads on the page.
+    assert not [s for s in html.select("script[src]") if "://" in s["src"]]
+    assert not html.select("iframe")
+    # The embed code, copyable without a script, frames this case's card in the page's language.
+    code = BeautifulSoup(box.select_one("textarea#embed-code[readonly]").text, "html.parser").iframe
+    assert code["src"] == f"http://testserver{prefix}/cases/{case.pk}/embed/"
+    assert html.select_one("label[for=embed-code]")
+    assert client.get(code["src"].removeprefix("http://testserver")).status_code == 200
+    # The citation, as selectable text; and the way to tell us one's own story.
+    assert f"(SC-{case.pk:04d})" in box.select_one(".cite-box pre.cite-text").text
+    assert box.select_one(f'.tell-us a[href="{prefix}/submit/"]')
+
+
+def test_a_preview_has_no_share_box(client, case):
+    draft = factories.draft(title="A draft to preview")
+    client.force_login(factories.editor())
+    page = client.get(draft.get_absolute_url()).text
+    assert "A draft to preview" in page and 'id="share"' not in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "server"),
+    [("piaille.fr", "piaille.fr"), ("https://Piaille.fr/", "piaille.fr"), ("@me@mastodon.social", "mastodon.social")],
+)
+def test_mastodon_sharing_goes_to_the_readers_server(client, case, typed, server):
+    url = f"/cases/{case.pk}/share/mastodon/"
+    response = client.get(url, {"server": typed}, headers={"referer": f"http://testserver{case.get_absolute_url()}"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"https://{server}/share?text=")
+    assert "http%3A%2F%2Ftestserver%2Fcases%2F" in response["Location"]
+
+
+def test_mastodon_sharing_is_no_open_redirect(client, case):
+    url = f"/cases/{case.pk}/share/mastodon/"
+    # Followed from another site, the page only offers the link.
+    response = client.get(url, {"server": "piaille.fr"}, headers={"referer": "https://elsewhere.example/"})
+    assert response.status_code == 200 and "Continue to piaille.fr" in response.text
+    assert client.get(url, {"server": "piaille.fr"}).status_code == 200
+    for bad in ("", "not a server", "javascript:alert(1)", "piaille.fr@evil/x", "localhost"):
+        assert client.get(url, {"server": bad}).status_code == 400, bad
+    draft = factories.draft()
+    assert client.get(f"/cases/{draft.pk}/share/mastodon/", {"server": "piaille.fr"}).status_code == 404
