@@ -25,7 +25,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import get_language, gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -306,7 +306,123 @@ class HarmTypeAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class CostEstimateInline(LanguageColumns, TranslationStackedInline):
+# A row's source: one of the case's sources, named by its address ------------------------------------------------
+
+
+def source_reference(source):
+    """How a source is named in a row's "source" field: its address, or its title when it has none (print)."""
+    return source.url or source.title
+
+
+def _same_reference(reference, url, title):
+    reference = reference.strip()
+    if url and (url.strip() == reference or url.strip().rstrip("/") == reference.rstrip("/")):
+        return True
+    if url and "://" not in reference and url.strip().rstrip("/") == f"https://{reference}".rstrip("/"):
+        return True  # typed without https://, as the source's own field accepts it
+    return bool(title) and title.strip().casefold() == reference.casefold()
+
+
+def posted_sources(data, prefix="sources"):
+    """The source rows of the case form as posted: (address, title, id or None, being removed) of each."""
+    try:
+        total = min(int(data.get(f"{prefix}-TOTAL_FORMS") or 0), 1000)
+    except ValueError:
+        return []
+    rows = []
+    for index in range(total):
+        row = f"{prefix}-{index}-"
+        url, title = (data.get(f"{row}url") or "").strip(), (data.get(f"{row}title") or "").strip()
+        if url or title:
+            rows.append((url, title, data.get(f"{row}id") or None, bool(data.get(f"{row}DELETE"))))
+    return rows
+
+
+class SourceReferenceWidget(forms.TextInput):
+    """A text field with a menu of the case's sources (a <datalist>): pick one, or type the address of a source
+    added in the same form."""
+
+    def __init__(self, options=(), attrs=None):
+        super().__init__(attrs={"class": "vTextField source-reference", **(attrs or {})})
+        self.options = list(options)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        menu = f"{(attrs or {}).get('id') or name}_sources"
+        field = super().render(name, value, {**(attrs or {}), "list": menu}, renderer)
+        options = format_html_join("", '<option value="{}">{}</option>', self.options)
+        return format_html('{}<datalist id="{}">{}</datalist>', field, menu, options)
+
+
+class SourceReferenceField(forms.CharField):
+    def __init__(self, sources, **kwargs):
+        options = [(source_reference(source), str(source)) for source in sources]
+        kwargs.setdefault("widget", SourceReferenceWidget(options))
+        super().__init__(max_length=500, required=False, **kwargs)
+
+
+class SourcedRowForm(forms.ModelForm):
+    """A cost, a right of reply or a promise, whose source is one of its case's sources, named by its address (or
+    title): one already saved, or one added in the same form, even on a case not saved yet. The row is saved after
+    the sources (SourceInline comes first), and then points to it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pending_source = None
+        if "source" in self.fields and self.instance.source_id:
+            self.initial["source"] = source_reference(self.instance.source)
+
+    def clean_source(self):
+        reference = (self.cleaned_data.get("source") or "").strip()
+        if not reference:
+            return None
+        posted = posted_sources(self.data)
+        removed = {pk for _url, _title, pk, deleting in posted if pk and deleting}
+        case_id = self.instance.incident_id
+        if case_id:
+            for source in Source.objects.filter(incident_id=case_id).exclude(pk__in=removed):
+                if _same_reference(reference, source.url, source.title):
+                    return source
+        for url, title, pk, deleting in posted:
+            if not pk and not deleting and _same_reference(reference, url, title):
+                self.pending_source = reference  # added in this form: found once it is saved
+                return None
+        if any(_same_reference(reference, url, title) for url, title, _pk, deleting in posted if deleting):
+            raise ValidationError(_("That source is being removed from the case: choose another."), code="removed")
+        raise ValidationError(
+            _("No source of this case has that address or title: add it under Sources, or pick one from the list."),
+            code="unknown_source",
+        )
+
+    def save(self, commit=True):
+        if self.pending_source:
+            case_sources = Source.objects.filter(incident_id=self.instance.incident_id)
+            self.instance.source = next(
+                (s for s in case_sources if _same_reference(self.pending_source, s.url, s.title)), None
+            )
+        return super().save(commit=commit)
+
+
+class SourceOfTheCase:
+    """A `source` field naming one of the sources of the case being edited (SourcedRowForm)."""
+
+    form = SourcedRowForm
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "source":
+            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            sources = Source.objects.filter(incident_id=object_id) if object_id else Source.objects.none()
+            return SourceReferenceField(
+                sources,
+                label=capfirst(db_field.verbose_name),
+                help_text=_(
+                    "The address (or, for print, the title) of one of the case's sources: pick it from the list, "
+                    "or paste the address of a source you add under Sources in this same form."
+                ),
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class CostEstimateInline(SourceOfTheCase, LanguageColumns, TranslationStackedInline):
     # Stacked: with two languages of "claimed by" and of the note, a table row no longer fits a screen.
     model = CostEstimate
     formset = PositionedFormSet
@@ -319,13 +435,6 @@ class CostEstimateInline(LanguageColumns, TranslationStackedInline):
         both("note"),
         "position",
     ]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        # Only the sources of the case being edited can back one of its estimates.
-        if db_field.name == "source":
-            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
-            kwargs["queryset"] = Source.objects.filter(incident_id=object_id) if object_id else Source.objects.none()
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class SourceInline(admin.StackedInline):
@@ -369,16 +478,6 @@ class CorrectionInline(LanguageColumns, TranslationTabularInline):
     model = Correction
     formset = CorrectionRows
     extra = 0
-
-
-class SourceOfTheCase:
-    """A `source` menu offering only the sources of the case being edited."""
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "source":
-            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
-            kwargs["queryset"] = Source.objects.filter(incident_id=object_id) if object_id else Source.objects.none()
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class RightOfReplyInline(SourceOfTheCase, LanguageColumns, TranslationStackedInline):
@@ -449,9 +548,10 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
     date_hierarchy = "occurred_on"
     filter_horizontal = ["harm_types", "lessons"]
     readonly_fields = ["created_at", "updated_at", "published_at", "retracted_at", "merged_into"]
+    # Sources first: a cost, a reply or a promise saved after them can name a source added in the same form.
     inlines = [
-        CostEstimateInline,
         SourceInline,
+        CostEstimateInline,
         TimelineEventInline,
         IncidentImageInline,
         CorrectionInline,

@@ -1301,3 +1301,73 @@ def test_the_merge_and_tip_pages_are_admin_pages_with_the_admins_forms(chief_cli
         assert '<div id="id_sources" class="radiolist">' in html  # a checkbox list laid out as the admin's
     response = chief_client.post(url, {"target": "nonsense"} if page_name == "merge" else {"title": ""})
     assert 'class="errorlist' in response.text and "form-row errors" in response.text
+
+
+# A row's source, named in the same form as the source itself ---------------------------------------------------
+
+
+def new_case_with_a_source_and_a_cost(chief_client, cost_source, **extra):
+    company = factories.company()
+    add = reverse("admin:incidents_incident_add")
+    data = admin_form_data(
+        chief_client.get(add),
+        title_en="Refunds promised in the same save",
+        slug="refunds-promised-in-the-same-save",
+        company=str(company.pk),
+        summary_en="The shop promised refunds.",
+        harm_types=None,
+        lessons=None,
+        **{
+            "sources-TOTAL_FORMS": "1",
+            "sources-0-kind": "press",
+            "sources-0-language": "en",
+            "sources-0-title": "The shop will refund",
+            "sources-0-publisher": "The Paper",
+            "sources-0-url": "https://example.org/refunds",
+            "sources-0-position": "0",
+            "costs-TOTAL_FORMS": "1",
+            "costs-0-kind": "compensation",
+            "costs-0-method": "refunds",
+            "costs-0-amount_low": "5000",
+            "costs-0-currency": "EUR",
+            "costs-0-source": cost_source,
+            "costs-0-position": "0",
+            **extra,
+        },
+    )
+    return chief_client.post(add, data)
+
+
+def test_on_a_new_case_a_cost_and_a_promise_name_a_source_added_in_the_same_save(chief_client):
+    add_page = chief_client.get(reverse("admin:incidents_incident_add")).text
+    assert 'name="costs-__prefix__-source"' in add_page and '<select name="costs-__prefix__-source"' not in add_page
+    assert "paste the address of a source you add under Sources in this same form" in add_page  # never a bare menu
+    assert 'name="promises-TOTAL_FORMS"' in add_page and 'name="reply-TOTAL_FORMS"' in add_page  # chief editors too
+
+    response = new_case_with_a_source_and_a_cost(
+        chief_client,
+        "https://example.org/refunds",
+        **{
+            "promises-TOTAL_FORMS": "1",
+            "promises-0-text_en": "Every customer will be refunded.",
+            "promises-0-outcome": "pending",
+            "promises-0-source": "The shop will refund",  # by its title works too
+            "promises-0-position": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    case = Incident.objects.get(slug="refunds-promised-in-the-same-save")
+    source = case.sources.get()
+    assert case.costs.get().source == source
+    assert case.promises.get().source == source
+
+    page = chief_client.get(reverse("admin:incidents_incident_change", args=[case.pk])).text
+    assert 'value="https://example.org/refunds"' in page  # the cost shows its source
+    assert '<option value="https://example.org/refunds">The Paper: The shop will refund</option>' in page
+
+
+def test_a_cost_naming_a_source_the_case_does_not_have_is_refused_with_a_reason(chief_client):
+    response = new_case_with_a_source_and_a_cost(chief_client, "https://example.org/elsewhere")
+    assert response.status_code == 200
+    assert "No source of this case has that address or title" in response.text
+    assert not Incident.objects.filter(slug="refunds-promised-in-the-same-save").exists()
