@@ -5,6 +5,8 @@ https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
 
 from django.core.wsgi import get_wsgi_application
 
+from incidents.caching.pages import CachedPagesFirst
 from sevices.startup import serve
 
-application = serve(get_wsgi_application)
+# A page cache hit is answered before Django's handler runs (incidents/caching/pages.py).
+application = serve(lambda: CachedPagesFirst(get_wsgi_application()))

@@ -447,6 +447,68 @@ def test_a_page_with_a_csrf_token_is_never_cached(rf):
     assert first.content != second.content
 
 
+def wsgi_get(path, **headers):
+    """A GET through the WSGI application gunicorn runs (sevices/wsgi.py): status, headers, body, and whether
+    Django's request handler ran (its request_started signal)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+    from django.test import RequestFactory
+
+    from sevices.wsgi import application
+
+    environ = RequestFactory().get(path, headers=headers).environ
+    started, answer = [], {}
+
+    def seen(**kwargs):
+        started.append(True)
+
+    def start_response(status, response_headers, exc_info=None):
+        answer.update(status=int(status.split()[0]), headers=dict(response_headers))
+
+    # As Django's test client does: the test's own database connection stays open.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    request_started.connect(seen)
+    try:
+        body = b"".join(application(environ, start_response))
+    finally:
+        request_started.disconnect(seen)
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return answer["status"], answer["headers"], body.decode(), bool(started)
+
+
+def test_a_hit_is_answered_before_django_and_an_edit_shows_on_the_next_request():
+    case = factories.incident(title="Served before Django")
+    url = case.get_absolute_url()
+    status, miss, built, ran = wsgi_get(url)
+    assert (status, miss["X-Page-Cache"], ran) == (200, "miss", True)
+    status, hit, replayed, ran = wsgi_get(url)
+    assert (status, hit["X-Page-Cache"], ran) == (200, "hit", False)  # Django's handler never ran
+    assert replayed == built and "Served before Django" in replayed
+    for header in ("Content-Security-Policy", "Strict-Transport-Security", "X-Frame-Options", "Content-Language",
+                   "Vary", "ETag", "Content-Type", "Content-Length"):  # fmt: skip
+        assert hit.get(header) == miss.get(header), header
+    case.title = "Edited, then served"
+    case.save()
+    status, headers, body, ran = wsgi_get(url)
+    assert (headers["X-Page-Cache"], ran) == ("miss", True)
+    assert "Edited, then served" in body and "Served before Django" not in body
+    # A conditional request is Django's to answer (304 from the cached entry), an editor's is never a hit.
+    status, headers, body, ran = wsgi_get(url, if_none_match=headers["ETag"])
+    assert (status, ran) == (304, True)
+    status, headers, body, ran = wsgi_get(url, cookie=f"{settings.SESSION_COOKIE_NAME}=whatever")
+    assert ran and "X-Page-Cache" not in headers
+
+
+def test_a_page_cached_for_the_site_is_never_served_to_another_host():
+    factories.incident(title="For our host only")
+    for _ in range(2):
+        assert wsgi_get("/cases/")[1]["X-Page-Cache"] in ("miss", "hit")
+    status, headers, body, ran = wsgi_get("/cases/", host="evil.example")
+    assert status == 400 and ran and "For our host only" not in body
+
+
 def test_pages_are_sent_in_one_piece(client):
     """A feed is written in many small pieces; the WSGI server would send each on its own."""
     for i in range(5):

@@ -21,7 +21,7 @@ from django.utils import translation
 
 GENERATION_KEY = "catalogue:generation"
 # Part of every page and card key: entries written in an older shape by an earlier release are never read.
-ENTRY_FORMAT = "v2"
+ENTRY_FORMAT = "v3"
 # What `cached()` keeps expires on its own too (a bound on staleness with a per-process cache).
 CACHED_TIMEOUT = 60 * 60
 # Models of the app whose rows never show on a public page.

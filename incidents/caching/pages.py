@@ -16,9 +16,11 @@ responses, responses that set a cookie, vary on Cookie, carry a CSRF token, or s
 from __future__ import annotations
 
 import hashlib
+from http import HTTPStatus
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.utils.cache import get_conditional_response, has_vary_header
 from django.utils.http import parse_http_date_safe
@@ -33,12 +35,27 @@ from incidents.caching.generation import (
 from incidents.i18n import page_language
 
 CACHEABLE_STATUS = {200, 301, 404}
+# Where `CachedPagesFirst` leaves what it read from the cache on a miss, so the middleware does not read it again.
+LOOKED_UP = "sevices.page_cache.looked_up"
 
 
 def page_cache_key(request, language):
-    url = request.build_absolute_uri()
+    """The key of the page at this request's URL, from the request line exactly as the WSGI server passed it:
+    the same string whether `CachedPagesFirst` (before Django) or the middleware (inside it) asks. An entry is
+    only written once Django has accepted the host (`ALLOWED_HOSTS`), so another host finds none."""
+    meta = request.META
+    host = meta.get("HTTP_HOST") or f"{meta.get('SERVER_NAME', '')}:{meta.get('SERVER_PORT', '')}"
+    path = meta.get("SCRIPT_NAME", "") + meta.get("PATH_INFO", "")
+    url = f"{request.scheme}://{host}{path}?{meta.get('QUERY_STRING', '')}"
     digest = hashlib.blake2b(url.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
     return f"page:{ENTRY_FORMAT}:{language}:{digest}"
+
+
+def fresh_entry(entry, generation):
+    """The stored (status, headers, content) if `entry` was built at `generation`, else None."""
+    if generation is not None and isinstance(entry, tuple) and len(entry) == 4 and entry[0] == generation:
+        return entry[1:]
+    return None
 
 
 def request_is_cacheable(request):
@@ -87,17 +104,20 @@ class PageCacheMiddleware:
     def respond(self, request):
         if not self.enabled or not request_is_cacheable(request):
             return single_piece(self.get_response(request))
-        # The language of the page at this URL: its /fr/ prefix, or the reader's choice on the home page.
-        key = page_cache_key(request, page_language(request))
-        # One round trip for both: the entry is fresh only if it was built at the current generation.
-        found = cache.get_many([GENERATION_KEY, key])
+        looked_up = request.META.pop(LOOKED_UP, None)  # CachedPagesFirst found no fresh entry
+        if looked_up is None:
+            # The language of the page at this URL: its /fr/ prefix, or the reader's choice on the home page.
+            key = page_cache_key(request, page_language(request))
+            # One round trip for both: the entry is fresh only if it was built at the current generation.
+            looked_up = key, cache.get_many([GENERATION_KEY, key])
+        key, found = looked_up
         remember_generation(found.get(GENERATION_KEY))
         generation = catalogue_generation()
-        entry = found.get(key)
-        if isinstance(entry, tuple) and len(entry) == 4 and entry[0] == generation:
-            return self.replay(request, *entry[1:])
+        if (entry := fresh_entry(found.get(key), generation)) is not None:
+            return self.replay(request, *entry)
         response = single_piece(self.get_response(request))
         if response_is_cacheable(request, response):
+            request.get_host()  # raises DisallowedHost, so only an accepted host is ever written
             cache.set(key, (generation, response.status_code, list(response.items()), response.content), self.timeout)
             response["X-Page-Cache"] = "miss"
         return response
@@ -115,6 +135,39 @@ class PageCacheMiddleware:
         last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
         etag = response.get("ETag")
         return get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
+
+
+class CachedPagesFirst:
+    """The WSGI application gunicorn runs (sevices/wsgi.py): Django's, with a page cache hit answered before it.
+
+    A hit needs none of what Django's handler does for a request (its signals, which close stale database
+    connections; the middleware chain; a response object and its headers checked one by one): the stored
+    status, headers and bytes go straight to the server. Everything else, misses and conditional requests
+    (a 304 is the middleware's to decide) included, goes to Django, where `PageCacheMiddleware` stores the page;
+    the same functions decide, from the request alone, whether and under which key a page is cached."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        if (
+            not getattr(settings, "PAGE_CACHE_ENABLED", True)
+            or "HTTP_IF_NONE_MATCH" in environ
+            or "HTTP_IF_MODIFIED_SINCE" in environ
+        ):
+            return self.application(environ, start_response)
+        request = WSGIRequest(environ)
+        if not request_is_cacheable(request):
+            return self.application(environ, start_response)
+        key = page_cache_key(request, page_language(request))
+        found = cache.get_many([GENERATION_KEY, key])
+        entry = fresh_entry(found.get(key), found.get(GENERATION_KEY))
+        if entry is None:
+            environ[LOOKED_UP] = key, found
+            return self.application(environ, start_response)
+        status, headers, content = entry
+        start_response(f"{status} {HTTPStatus(status).phrase}", [*headers, ("X-Page-Cache", "hit")])
+        return [content]
 
 
 def single_piece(response):
