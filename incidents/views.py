@@ -228,11 +228,12 @@ def related_cases(case, limit=4):
         .newest()
         .values("pk")[:RELATED_CANDIDATES]
     )
-    similar = (
-        base.filter(pk__in=candidates)
-        .annotate(shared=Count("harm_types", filter=Q(harm_types__in=harm_ids)))
-        .order_by("-shared", "-published_at", "-id")[:limit]
-    )
+    # Ranked on ids alone, then the few rows read: grouping the 200 candidates' whole rows to count their shared
+    # harms sorted 200 wide rows (20 ms at 100,000 cases); still one query.
+    shared = Count("harm_types", filter=Q(harm_types__in=harm_ids))
+    ranking = ("-shared", "-published_at", "-id")
+    ranked = base.filter(pk__in=candidates).annotate(shared=shared).order_by(*ranking).values("pk")[:limit]
+    similar = base.filter(pk__in=ranked).annotate(shared=shared).order_by(*ranking)
     return (same_company + list(similar))[:limit]
 
 
