@@ -407,7 +407,9 @@ class SourceOfTheCase:
 
     form = SourcedRowForm
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Here rather than in formfield_for_foreignkey: the admin would wrap the field in its links to a source's
+        # own page, which is read-only (a source is edited on its case).
         if db_field.name == "source":
             object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
             sources = Source.objects.filter(incident_id=object_id) if object_id else Source.objects.none()
@@ -419,7 +421,7 @@ class SourceOfTheCase:
                     "or paste the address of a source you add under Sources in this same form."
                 ),
             )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 class CostEstimateInline(SourceOfTheCase, LanguageColumns, TranslationStackedInline):
@@ -543,10 +545,10 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
     search_fields = ["=id", *both("title"), "slug", "company__name", "company__aliases__name", *both("summary")]
     search_help_text = _("Search by title, company or alias, or by number (42 or SC-0042).")
     show_facets = admin.ShowFacets.ALWAYS
-    autocomplete_fields = ["company"]
+    # Menus that search as one types: a harm or theme list shown whole (filter_horizontal) took 600 px.
+    autocomplete_fields = ["company", "harm_types", "lessons"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "occurred_on"
-    filter_horizontal = ["harm_types", "lessons"]
     readonly_fields = ["created_at", "updated_at", "published_at", "retracted_at", "merged_into"]
     # Sources first: a cost, a reply or a promise saved after them can name a source added in the same form.
     inlines = [
@@ -603,6 +605,31 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
         ),
         (_("Record"), {"classes": ["collapse"], "fields": ["created_at", "published_at", "updated_at"]}),
     ]
+
+    # How tall each text's box is, in lines: the story is long, a summary or a lesson is a paragraph.
+    TEXT_ROWS = {"summary": 3, "story": 12, "lesson": 3, "apology_text": 3, "response": 5, "corrective_actions": 5}
+    # Rows of a case that a new case rarely has: folded on the add page too.
+    FOLDED_ON_A_NEW_CASE = {"corrections", "reply", "promises"}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        original = getattr(db_field, "translated_field", db_field)
+        if formfield is not None and original.name in self.TEXT_ROWS:
+            formfield.widget.attrs["rows"] = self.TEXT_ROWS[original.name]
+        return formfield
+
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        """A case's rows are folded under their heading, with their count ("Sources (12)"), so that its change
+        page fits a few screens; an editor opens the part they work on. A part with an error stays open."""
+        inline_formsets = super().get_inline_formsets(request, formsets, inline_instances, obj)
+        for inline_formset in inline_formsets:
+            inline, prefix = inline_formset.opts, inline_formset.formset.prefix
+            rows = inline_formset.formset.initial_form_count()
+            if obj is not None or prefix in self.FOLDED_ON_A_NEW_CASE:
+                inline_formset.classes = " ".join([inline_formset.classes, "collapse"]).strip()
+            if rows and inline.max_num != 1:
+                inline.verbose_name_plural = f"{capfirst(inline.verbose_name_plural)} ({rows})"
+        return inline_formsets
 
     # Permissions ------------------------------------------------------------------------------------
 

@@ -153,7 +153,7 @@ def test_an_editor_writes_a_case_a_chief_editor_publishes_it_and_readers_find_it
     assert page.locator("#id_slug").input_value() == "parcelbox-lost-a-wedding-dress"  # admin JS ran
     page.locator("#id_status").select_option("review")
     page.locator(".field-company .select2-selection").click()
-    page.locator(".select2-search__field").fill("Shop")
+    page.locator(".select2-container--open .select2-search__field").fill("Shop")
     page.locator(".select2-results__option", has_text="Shopmart").click()
     page.locator("#id_summary_en").fill("A courier lost a wedding dress and offered a voucher for postage.")
     page.locator("#id_story_en").fill("The dress was **handmade**.\n\nThe courier answered after six weeks.")
