@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from PIL import Image, ImageDraw, ImageFont
 
+from incidents import price
 from incidents.i18n import reader_language
 from incidents.models import CostKind, Incident
 from incidents.text import format_big_money
@@ -34,13 +35,16 @@ logger = logging.getLogger(__name__)
 WIDTH, HEIGHT = 1200, 630
 FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
 # Bump when the design changes, so that every card is drawn again.
-CARD_VERSION = "1"
+CARD_VERSION = "2"
 MARGIN = 80
 
 PAPER = (246, 243, 238)
 INK = (29, 29, 31)
 MUTED = (85, 85, 85)
 ACCENT = (138, 28, 28)
+REMEDY_BLUE = (11, 79, 138)
+TRACK = (226, 220, 210)
+RULE = (216, 210, 200)
 
 
 @functools.lru_cache(maxsize=32)
@@ -77,19 +81,64 @@ def wrap(text, typeface, width, max_lines):
     return fitted
 
 
-def fit_title(text, width, max_lines=4):
+def fit_title(text, width, max_lines=4, sizes=(68, 60, 54, 48, 44)):
     """The largest title size whose wrapped lines fit in `max_lines`."""
-    for size in (68, 60, 54, 48, 44):
+    for size in sizes:
         typeface = font(size, bold=True)
         lines = wrap(text, typeface, width, max_lines=99)
         if len(lines) <= max_lines:
             return typeface, lines
-    typeface = font(44, bold=True)
+    typeface = font(sizes[-1], bold=True)
     return typeface, wrap(text, typeface, width, max_lines)
 
 
-def draw_card(*, title, reference="", company="", figure="", figure_label="", subtitle="", site_name=None):
-    """Draw a share card and return it as a Pillow image."""
+def draw_price(draw, top, price):
+    """The price of not apologising across the bottom of the card: the two sides as labelled bars on the left,
+    the ratio, large, on the right."""
+    draw.line([(MARGIN, top), (WIDTH - MARGIN, top)], fill=RULE, width=2)
+    figure_font = font(84, bold=True)
+    figure_width = figure_font.getlength(price["figure"])
+    right = WIDTH - MARGIN
+    draw.text((right - figure_width, top + 28), price["figure"], font=figure_font, fill=ACCENT)
+    caption_font = font(24)
+    for i, line in enumerate(wrap(price["figure_label"], caption_font, 330, max_lines=2)):
+        draw.text((right - caption_font.getlength(line), top + 130 + i * 30), line, font=caption_font, fill=MUTED)
+    bars_right = right - max(figure_width, 330) - 40
+    label_font, amount_font = font(26), font(30, bold=True)
+    for i, (label, amount, share, colour) in enumerate(
+        [
+            (price["remedy_label"], price["remedy"], price["remedy_share"], REMEDY_BLUE),
+            (price["bad_buzz_label"], price["bad_buzz"], 1.0, ACCENT),
+        ]
+    ):
+        y = top + 24 + i * 96
+        draw.text((MARGIN, y), label, font=label_font, fill=MUTED)
+        amount_line = wrap(amount, amount_font, bars_right - MARGIN, max_lines=1)[0]
+        draw.text((MARGIN, y + 32), amount_line, font=amount_font, fill=INK)
+        bar_top = y + 72
+        draw.rectangle([MARGIN, bar_top, bars_right, bar_top + 12], fill=TRACK)
+        draw.rectangle(
+            [MARGIN, bar_top, MARGIN + max(int((bars_right - MARGIN) * share), 4), bar_top + 12], fill=colour
+        )
+
+
+def draw_card(
+    *,
+    title,
+    reference="",
+    company="",
+    figure="",
+    figure_label="",
+    subtitle="",
+    site_name=None,
+    summary="",
+    facts="",
+    price=None,
+):
+    """Draw a share card and return it as a Pillow image.
+
+    With a `price` (the dict of `price_content`), the bottom third compares the two costs. Without one, the
+    title takes more room and the case's summary and facts fill the card, so it never looks half empty."""
     site_name = site_name or settings.SITE_NAME
     image = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
     draw = ImageDraw.Draw(image)
@@ -102,32 +151,48 @@ def draw_card(*, title, reference="", company="", figure="", figure_label="", su
         ref_font = font(34, bold=True)
         draw.text((WIDTH - MARGIN - ref_font.getlength(reference), 56), reference, font=ref_font, fill=MUTED)
 
-    # The title, as large as fits.
-    title_font, lines = fit_title(title, inner)
-    y = 130
-    line_height = int(title_font.size * 1.2)
+    y = 124
+    if price:
+        title_font, lines = fit_title(title, inner, max_lines=3, sizes=(56, 50, 44, 40))
+    else:
+        title_font, lines = fit_title(title, inner)
+    line_height = int(title_font.size * 1.18)
     for line in lines:
         draw.text((MARGIN, y), line, font=title_font, fill=INK)
         y += line_height
     if subtitle:
-        subtitle_font = font(36)
-        y += 20
-        for line in wrap(subtitle, subtitle_font, inner, max_lines=3):
+        subtitle_font = font(32)
+        y += 12
+        for line in wrap(subtitle, subtitle_font, inner, max_lines=2):
             draw.text((MARGIN, y), line, font=subtitle_font, fill=MUTED)
             y += int(subtitle_font.size * 1.35)
+    company_font = font(34)
+    if price:
+        if company:
+            draw.text((MARGIN, y + 8), wrap(company, company_font, inner, max_lines=1)[0], font=company_font, fill=INK)
+        draw_price(draw, HEIGHT - 250, price)
+        return image
 
-    # The company, then the headline figure, from the bottom up.
-    bottom = HEIGHT - 60
-    if figure:
-        figure_font = font(56, bold=True)
-        draw.text((MARGIN, bottom - 60), figure, font=figure_font, fill=ACCENT)
-        if figure_label:
-            draw.text((MARGIN, bottom - 100), figure_label, font=font(28), fill=MUTED)
-        bottom -= 120
+    # No price: the company under the title, then the summary, then the facts and the headline figure below.
     if company:
-        company_font = font(36)
-        company_line = wrap(company, company_font, inner, max_lines=1)[0]
-        draw.text((MARGIN, max(bottom - 44, y + 10)), company_line, font=company_font, fill=INK)
+        y += 8
+        draw.text((MARGIN, y), wrap(company, company_font, inner, max_lines=1)[0], font=company_font, fill=ACCENT)
+        y += 52
+    bottom = HEIGHT - 56
+    footer_top = bottom - (110 if figure else 40 if facts else 0)
+    if summary:
+        summary_font = font(30)
+        room = max((footer_top - 24 - y) // 40, 0)
+        for line in wrap(summary, summary_font, inner, max_lines=min(room, 5)) if room else []:
+            draw.text((MARGIN, y + 6), line, font=summary_font, fill=MUTED)
+            y += 40
+    if figure:
+        draw.line([(MARGIN, footer_top), (WIDTH - MARGIN, footer_top)], fill=RULE, width=2)
+        draw.text((MARGIN, footer_top + 14), figure_label, font=font(26), fill=MUTED)
+        draw.text((MARGIN, footer_top + 46), figure, font=font(52, bold=True), fill=ACCENT)
+    elif facts:
+        draw.line([(MARGIN, footer_top - 4), (WIDTH - MARGIN, footer_top - 4)], fill=RULE, width=2)
+        draw.text((MARGIN, footer_top + 10), wrap(facts, font(28), inner, max_lines=1)[0], font=font(28), fill=INK)
     return image
 
 
@@ -146,12 +211,32 @@ def headline_figure(case):
     return format_big_money(headline.central_amount, headline.currency)
 
 
+def price_content(case):
+    """The price of not apologising as the card writes it (incidents.price), or None."""
+    item = price.case_price(case.costs.all())
+    if item is None:
+        return None
+    return {
+        "figure": item.figure,
+        "figure_label": _("the bad buzz against the remedy, an estimate"),
+        "remedy_label": _("What making it right would have cost"),
+        "remedy": item.remedy.text,
+        "remedy_share": item.remedy_share,
+        "bad_buzz_label": _("What the bad buzz cost"),
+        "bad_buzz": item.bad_buzz.text,
+    }
+
+
 def case_card_content(case):
     """What the card of a case shows, in the language of its URL (/fr/cases/<n>/card.png in French); a case not
     yet translated into it shows its original title, and says so."""
     figure = headline_figure(case)
     shown = case.text_language()
     untranslated = {"fr": _("In French, not yet translated"), "en": _("In English, not yet translated")}
+    facts = [_("Apology: %(level)s") % {"level": case.apology.label}]
+    delay = case.delay_to_first_response()
+    if delay:
+        facts.append(_("first response: %(delay)s") % {"delay": delay})
     return {
         "title": case.title,
         "reference": case.reference,
@@ -160,6 +245,9 @@ def case_card_content(case):
         "figure_label": _("Estimated cost of the bad buzz") if figure else "",
         "subtitle": untranslated[shown] if shown != reader_language() else "",
         "site_name": settings.SITE_NAME,
+        "summary": case.summary,
+        "facts": " · ".join(str(fact) for fact in facts),
+        "price": price_content(case),
     }
 
 

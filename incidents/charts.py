@@ -16,9 +16,9 @@ from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, npgettext
 
-from incidents.text import format_percent
+from incidents.price import ratio_figure
+from incidents.text import delay_in_days, format_big_money, format_percent
 
 WIDTH = 640
 FONT_SIZE = 13
@@ -71,25 +71,11 @@ def number(value, decimals=2):
 
 
 def days_text(value):
-    """A number of days, whole or not: "1 day", "15.5 days"; French says "1,5 jour" (singular below 2)."""
+    """A delay in days as precisely as the dates support it (incidents.text.delay_in_days): "the same day",
+    "1 day", "about 2 weeks", "about 17 months"; never "0.5 days" or "14.25 days"."""
     if value is None:
         return "–"
-    n = {"n": number(value)}
-    if float(value) == int(value):
-        return ngettext("%(n)s day", "%(n)s days", int(value)) % n
-    # Languages differ on decimals (English "1.5 days", French "1,5 jour"): the catalogue gives the forms, chosen
-    # by the whole part.
-    return npgettext("a number of days with decimals", "%(n)s days", "%(n)s days", int(value)) % n
-
-
-def ratio_number(value):
-    """How many times one cost is another: "55,385", "0.5"."""
-    return number(value, 0 if value >= 10 else 1)
-
-
-def ratio_text(value):
-    """A ratio as a figure beside a chart or in a table: "×55,385". In a sentence, write "55,385 times" instead."""
-    return "×" + ratio_number(value)
+    return delay_in_days(value)
 
 
 def label_value(label, value):
@@ -161,11 +147,13 @@ def wrap(content, width, size=FONT_SIZE):
 
 
 def svg(uid, height, title, description, body):
+    """The chart's <svg>. Its title and description ids end in -chart-title and -chart-desc: a page's own
+    headings (an "apology-title" heading above the "apology" chart) keep theirs."""
     return mark_safe(  # noqa: S308 - every value above went through escape()
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" viewBox="0 0 {WIDTH} {coordinate(height)}"'
-        f' role="img" aria-labelledby="{uid}-title {uid}-desc" font-family="system-ui, sans-serif"'
+        f' role="img" aria-labelledby="{uid}-chart-title {uid}-chart-desc" font-family="system-ui, sans-serif"'
         f' font-size="{FONT_SIZE}" fill="{INK}">'
-        f'<title id="{uid}-title">{escape(title)}</title><desc id="{uid}-desc">{escape(description)}</desc>'
+        f'<title id="{uid}-chart-title">{escape(title)}</title><desc id="{uid}-chart-desc">{escape(description)}</desc>'
         f"{body}</svg>"
     )
 
@@ -414,6 +402,30 @@ def delay_boxes(uid, title, description, rows, note):
         if not row["n"]:
             parts.append(text(x0 + 4, middle + 4, _("no delay precise enough"), fill=MUTED, font_size="12"))
             continue
+        if row.get("points"):
+            # Fewer cases than a box needs: each delay is a dot, and the row says how many there are.
+            summary = _("%(label)s: %(delays)s (n = %(n)s)") % {
+                "label": row["label"],
+                "delays": ", ".join(days_text(value) for value in row["points"]),
+                "n": number(row["n"]),
+            }
+            dots = [tooltip(summary)] + [
+                element(
+                    "circle",
+                    {
+                        "cx": coordinate(delay_x(value, maximum, x0, x1)),
+                        "cy": coordinate(middle),
+                        "r": "5",
+                        "fill": BLUE,
+                        "stroke": PAPER,
+                        "stroke-width": "1.5",
+                    },
+                )
+                for value in row["points"]
+            ]
+            parts.append(element("g", None, "".join(dots)))
+            parts.append(text(x1 + 10, middle + 4, f"n = {number(row['n'])}", font_size="12"))
+            continue
         low, q1, median, q3, high = (delay_x(row[k], maximum, x0, x1) for k in ("min", "q1", "median", "q3", "max"))
         summary = _("%(label)s: median %(median)s, quartiles %(q1)s to %(q3)s, from %(min)s to %(max)s (n = %(n)s)") % {
             "label": row["label"],
@@ -489,7 +501,7 @@ def delay_boxes(uid, title, description, rows, note):
 def decade_grid(x, low, high, top, bottom):
     """The ratio charts' log scale: a vertical line at each power of ten from 10**low to 10**high, labelled below."""
     parts = []
-    ticks = [(x(10**decade), ratio_text(10**decade)) for decade in range(low, high + 1)]
+    ticks = [(x(10**decade), ratio_figure(10**decade)) for decade in range(low, high + 1)]
     labelled = spaced_labels(ticks)
     for position, label in ticks:
         line = {"x1": coordinate(position), "x2": coordinate(position), "y1": str(top - 4), "y2": coordinate(bottom)}
@@ -538,38 +550,88 @@ def reference_lines(x, top, bottom, median, median_label, middle):
     return lines
 
 
-def ratio_dots(uid, title, description, points, median=None, median_label=""):
-    """The price of not apologising in ONE currency: a row per case (its label linked to the case), a dot
-    at bad buzz ÷ remedy on a log scale, the ×1 line (same cost) and the median line."""
-    ratios = [p["ratio"] for p in points] or [1]
-    low = min(math.floor(math.log10(min(ratios))), 0)
-    high = max(math.ceil(math.log10(max(ratios))), 1)
-    if high == low:
-        high += 1
-    label_width, x0, x1 = 190, 200, 560
-    row_height, top = 22, 30
+def money_ticks(low, high, currency):
+    """The powers of ten from 10**low to 10**high, as amounts of `currency` ("$1,000", "$1 million")."""
+    return [(10**power, format_big_money(10**power, currency)) for power in range(low, high + 1)]
+
+
+def price_pairs(uid, title, description, rows, currency):
+    """The price of not apologising in ONE currency, a row per case: on a log scale of amounts, an open dot at
+    what making it right would have cost and a filled dot at what the bad buzz cost, each labelled with its
+    amount, joined by a line; the ratio at the end of the row. Every case is named: the table below the chart
+    links each one (a link inside an image would be a control nobody can reach)."""
+    amounts = [value for row in rows for value in (row["remedy"], row["bad_buzz"])] or [1, 10]
+    low = math.floor(math.log10(min(amounts)))
+    high = max(math.ceil(math.log10(max(amounts))), low + 1)
+    x0, x1 = 24, 540
+    row_height, top = 62, 50
 
     def x(value):
         return x0 + (math.log10(value) - low) / (high - low) * (x1 - x0)
 
-    axis_y = top + len(points) * row_height + 4
+    axis_y = top + len(rows) * row_height
     parts = []
-    parts.extend(decade_grid(x, low, high, top, axis_y))
-    parts.extend(reference_lines(x, top, axis_y, median, median_label, middle=(x0 + x1) / 2))
-    for r, point in enumerate(points):
-        middle = top + r * row_height + row_height / 2
-        label = shorten(point["label"], label_width, 12)
-        dot = element(
-            "circle",
-            {"cx": coordinate(x(point["ratio"])), "cy": coordinate(middle), "r": "5", "fill": BLUE, "stroke": PAPER},
+    ticks = [(x(value), label) for value, label in money_ticks(low, high, currency)]
+    labelled = spaced_labels(ticks)
+    for position, label in ticks:
+        line = {"x1": coordinate(position), "x2": coordinate(position), "y1": str(top - 6), "y2": coordinate(axis_y)}
+        parts.append(element("line", {**line, "stroke": GRID, "stroke-width": "1"}))
+        if (position, label) in labelled:
+            parts.append(text(position, axis_y + 16, label, text_anchor="middle", font_size="12", fill=MUTED))
+    # The key: which dot is which.
+    parts.append(
+        element("circle", {"cx": "6", "cy": "14", "r": "5", "fill": PAPER, "stroke": BLUE, "stroke-width": "2"})
+    )
+    parts.append(text(16, 18, _("what making it right would have cost"), font_size="12"))
+    key_x = 16 + text_width(_("what making it right would have cost"), 12) + 24
+    parts.append(element("circle", {"cx": coordinate(key_x), "cy": "14", "r": "6", "fill": ACCENT}))
+    parts.append(text(key_x + 10, 18, _("what the bad buzz cost"), font_size="12"))
+    for r, row in enumerate(rows):
+        y = top + r * row_height
+        middle = y + 36
+        remedy, bad = x(row["remedy"]), x(row["bad_buzz"])
+        group = [
+            tooltip(row["tooltip"]),
+            text(0, y + 12, shorten(row["label"], WIDTH - 10, 12), font_size="12", font_weight="bold"),
+            element(
+                "line",
+                {
+                    "x1": coordinate(min(remedy, bad)),
+                    "x2": coordinate(max(remedy, bad)),
+                    "y1": coordinate(middle),
+                    "y2": coordinate(middle),
+                    "stroke": GRID,
+                    "stroke-width": "4",
+                },
+            ),
+            element(
+                "circle",
+                {
+                    "cx": coordinate(remedy),
+                    "cy": coordinate(middle),
+                    "r": "6",
+                    "fill": PAPER,
+                    "stroke": BLUE,
+                    "stroke-width": "2",
+                },
+            ),
+            element("circle", {"cx": coordinate(bad), "cy": coordinate(middle), "r": "7", "fill": ACCENT}),
+        ]
+        # The amounts beside their dots: the smaller one to its left, the larger one to its right.
+        left, right = (remedy, bad) if remedy <= bad else (bad, remedy)
+        left_label, right_label = (
+            (row["remedy_text"], row["bad_buzz_text"]) if remedy <= bad else (row["bad_buzz_text"], row["remedy_text"])
         )
-        content = tooltip(point["tooltip"]) + text(0, middle + 4, label, font_size="12", fill=BLUE) + dot
-        if point.get("href"):
-            # The table below the chart holds the same links for keyboards and screen readers.
-            parts.append(element("a", {"href": point["href"], "tabindex": "-1"}, content))
+        if left - 10 - text_width(left_label, 12) >= 0:
+            group.append(text(left - 10, middle + 4, left_label, text_anchor="end", font_size="12"))
         else:
-            parts.append(element("g", None, content))
-        parts.append(text(x1 + 12, middle + 4, ratio_text(point["ratio"]), font_size="12"))
+            group.append(text(left, middle + 20, left_label, text_anchor="start", font_size="12"))
+        if right + 10 + text_width(right_label, 12) <= x1 + 6:
+            group.append(text(right + 10, middle + 4, right_label, font_size="12"))
+        else:
+            group.append(text(right, middle - 12, right_label, text_anchor="end", font_size="12"))
+        group.append(text(WIDTH, middle + 5, row["figure"], text_anchor="end", font_size="14", font_weight="bold"))
+        parts.append(element("g", None, "".join(group)))
     return svg(uid, axis_y + 26, title, description, "".join(parts))
 
 
@@ -593,7 +655,7 @@ def ratio_histogram(uid, title, description, ratios, median=None, median_label="
     parts.extend(decade_grid(x, low, high, top, bottom))
     for index, count in sorted(bins.items()):
         start, end = x(10 ** (index / per_decade)), x(10 ** ((index + 1) / per_decade))
-        bin_label = f"{ratio_text(10 ** (index / per_decade))} – {ratio_text(10 ** ((index + 1) / per_decade))}"
+        bin_label = f"{ratio_figure(10 ** (index / per_decade))} – {ratio_figure(10 ** ((index + 1) / per_decade))}"
         height = count / tallest * plot_height
         parts.append(
             element(

@@ -17,9 +17,11 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
 from incidents import charts, stats
+from incidents import price as price_module
 from incidents.filters import IncidentFilterSet, active_filter_chips
+from incidents.i18n import reader_language
 from incidents.models import ApologyQuality, Channel, approximate_date_text
-from incidents.text import describe_delay, format_money
+from incidents.text import describe_delay, format_percent
 
 # The chart shows this many sectors; the others are grouped as "Other sectors" (the CSV has them all).
 MAX_SERIES = 7
@@ -27,6 +29,7 @@ MAX_SERIES = 7
 # the table lists the highest and lowest ratios (the CSV has every case).
 MAX_NAMED_DOTS = 40
 EXTREMES = 10
+QUARTILE_KEYS = ("q1", "q3")
 SECTIONS = [
     ("cases-per-year", gettext_lazy("Cases per year")),
     ("apology", gettext_lazy("Apologies")),
@@ -60,7 +63,8 @@ def head(*labels, text_columns=1):
 
 
 def share(count, total):
-    return f"{charts.number(count)} ({round(100 * count / total)} %)" if total else charts.number(count)
+    """A count and its share of the row: "3 (25%)", "3 (25 %)" in French."""
+    return f"{charts.number(count)} ({format_percent(100 * count / total)})" if total else charts.number(count)
 
 
 # Charts and tables ----------------------------------------------------------------------------------
@@ -172,7 +176,14 @@ def delay_table(rows, caption):
                 cell(row["group"]),
                 cell(row["measure"]),
                 cell(charts.number(row["n"]), numeric=True),
-                *[cell(charts.days_text(row[k]), numeric=True) for k in ("median", "q1", "q3", "min", "max")],
+                # Quartiles of fewer than five delays would be read as more than they are.
+                *[
+                    cell(
+                        charts.days_text(row[k] if row["n"] >= stats.BOX_MIN_CASES or k not in QUARTILE_KEYS else None),
+                        numeric=True,
+                    )
+                    for k in ("median", "q1", "q3", "min", "max")
+                ],
                 cell(charts.number(row["left_out"]), numeric=True),
             ]
             for row in rows
@@ -191,7 +202,10 @@ def delay_chart(rows, uid, title):
         % {"label": row["label"], "median": charts.days_text(row["median"]), "n": row["n"]}
         for row in with_data[:4]
     )
-    note = _("Box: middle half (Q1 to Q3). Bar: median. Whisker: shortest to longest. Log scale.")
+    note = _(
+        "Box: middle half (Q1 to Q3). Bar: median. Whisker: shortest to longest. Dots: each delay, where fewer "
+        "than %(n)s cases count. Log scale."
+    ) % {"n": stats.BOX_MIN_CASES}
     return {
         "id": uid,
         "title": title,
@@ -211,27 +225,39 @@ def delay_row(label, distribution, measure, with_date, strong=False):
     }
 
 
+def point_title(point):
+    """A case's title in the reader's language, or in the one it exists in (the figures are cached for both)."""
+    titles = point["titles"]
+    return titles.get(reader_language()) or next((t for t in titles.values() if t), "")
+
+
 def price_point_rows(points):
-    return [
-        {
-            "label": f"{p['company']} · {reference(p['pk'])}",
-            "href": case_url(p["pk"], p["slug"]),
-            "ratio": p["ratio"],
-            "tooltip": _("%(title)s (%(company)s): bad buzz %(bad)s ÷ remedy %(remedy)s = %(ratio)s")
-            % {
-                "title": p["title"],
-                "company": p["company"],
-                "bad": format_money(round(p["bad_buzz"]), p["currency"]),
-                "remedy": format_money(round(p["remedy"]), p["currency"]),
-                "ratio": charts.ratio_text(p["ratio"]),
-            },
-        }
-        for p in points
-    ]
+    rows = []
+    for p in points:
+        item = p["price"]
+        rows.append(
+            {
+                "label": f"{p['company']} · {reference(p['pk'])} · {point_title(p)}",
+                "bad_buzz": float(item.bad_buzz.central),
+                "remedy": float(item.remedy.central),
+                "bad_buzz_text": item.bad_buzz.central_text,
+                "remedy_text": item.remedy.central_text,
+                "figure": item.figure,
+                "tooltip": _("%(title)s (%(company)s): bad buzz %(bad)s ÷ remedy %(remedy)s = %(ratio)s")
+                % {
+                    "title": point_title(p),
+                    "company": p["company"],
+                    "bad": item.bad_buzz.text,
+                    "remedy": item.remedy.text,
+                    "ratio": item.figure,
+                },
+            }
+        )
+    return rows
 
 
 def price_charts(price, uid_prefix, own_currencies=None, wider_currencies=None, wider_label=""):
-    """One chart and table per currency; `own_currencies` gives each currency's median line."""
+    """One chart and table per currency; `own_currencies` gives each currency's median."""
     own_currencies = own_currencies if own_currencies is not None else price["currencies"]
     by_currency = {}
     for point in price["points"]:
@@ -240,7 +266,7 @@ def price_charts(price, uid_prefix, own_currencies=None, wider_currencies=None, 
     for currency, points in sorted(by_currency.items()):
         summary = own_currencies.get(currency) or stats.empty_distribution()
         median = summary["median"]
-        title = _("Bad buzz ÷ remedy, cases costed in %(currency)s") % {"currency": currency}
+        title = _("What the bad buzz cost against the remedy, cases costed in %(currency)s") % {"currency": currency}
         if len(points) > MAX_NAMED_DOTS:
             description = _(
                 "Histogram on a logarithmic scale: %(n)s cases costed in %(currency)s, each case's bad-buzz "
@@ -248,21 +274,21 @@ def price_charts(price, uid_prefix, own_currencies=None, wider_currencies=None, 
             ) % {"n": len(points), "currency": currency}
         else:
             description = ngettext(
-                "Dot chart on a logarithmic scale: %(n)s case costed in %(currency)s, its bad-buzz estimate "
-                "divided by the cost of the remedy.",
-                "Dot chart on a logarithmic scale: %(n)s cases costed in %(currency)s, each case's bad-buzz "
-                "estimate divided by the cost of the remedy.",
+                "Chart on a logarithmic scale of amounts: %(n)s case costed in %(currency)s, what making it right "
+                "would have cost (open dot) and what the bad buzz cost (filled dot), with the ratio.",
+                "Chart on a logarithmic scale of amounts: %(n)s cases costed in %(currency)s, for each what making "
+                "it right would have cost (open dot) and what the bad buzz cost (filled dot), with the ratio.",
                 len(points),
             ) % {"n": len(points), "currency": currency}
         if median is not None:
             description += " " + _("Median: %(median)s. Highest: %(top)s (%(case)s).") % {
-                "median": charts.ratio_text(median),
-                "top": charts.ratio_text(points[0]["ratio"]),
-                "case": f"{points[0]['company']}, {points[0]['title']}",
+                "median": price_module.ratio_figure(median),
+                "top": points[0]["price"].figure,
+                "case": f"{points[0]['company']}, {point_title(points[0])}",
             }
         uid = f"{uid_prefix}-{currency.lower()}"
         wider = (wider_currencies or {}).get(currency)
-        median_label = _("median %(ratio)s") % {"ratio": charts.ratio_text(median)} if median else ""
+        median_label = _("median %(ratio)s") % {"ratio": price_module.ratio_figure(median)} if median else ""
         listed, note = points, ""
         if len(points) > MAX_NAMED_DOTS:
             drawing = charts.ratio_histogram(
@@ -274,9 +300,7 @@ def price_charts(price, uid_prefix, own_currencies=None, wider_currencies=None, 
                 "total": len(points),
             }
         else:
-            drawing = charts.ratio_dots(
-                uid, title, description, price_point_rows(points), median=median, median_label=median_label
-            )
+            drawing = charts.price_pairs(uid, title, description, price_point_rows(points), currency)
         result.append(
             {
                 "id": uid,
@@ -293,15 +317,20 @@ def price_charts(price, uid_prefix, own_currencies=None, wider_currencies=None, 
                     "caption": _("Cases costed in %(currency)s") % {"currency": currency}
                     + (f" ({note})" if note else ""),
                     "head": head(
-                        _("Case"), _("Company"), _("Bad buzz"), _("Remedy"), _("Bad buzz ÷ remedy"), text_columns=2
+                        _("Case"),
+                        _("Company"),
+                        _("Bad buzz"),
+                        _("Remedy"),
+                        _("Bad buzz ÷ remedy (estimate)"),
+                        text_columns=2,
                     ),
                     "rows": [
                         [
-                            cell(f"{reference(p['pk'])} {p['title']}", case_url(p["pk"], p["slug"])),
+                            cell(f"{reference(p['pk'])} {point_title(p)}", case_url(p["pk"], p["slug"])),
                             cell(p["company"]),
-                            cell(format_money(round(p["bad_buzz"]), currency), numeric=True),
-                            cell(format_money(round(p["remedy"]), currency), numeric=True),
-                            cell(charts.ratio_text(p["ratio"]), numeric=True),
+                            cell(p["price"].bad_buzz.text, numeric=True),
+                            cell(p["price"].remedy.text, numeric=True),
+                            cell(p["price"].figure, numeric=True),
                         ]
                         for p in listed
                     ],
@@ -530,17 +559,43 @@ def csv_response_speed(data):
 
 
 def csv_price(data):
-    yield ["reference", "case", "url", "company", "currency", "bad_buzz", "remedy", "ratio"]
+    """Every case's price of not apologising: both sides' central estimates and ranges, and the ratio (rounded
+    to the two significant figures the pages show, beside its exact quotient)."""
+    yield [
+        "reference",
+        "case",
+        "url",
+        "company",
+        "currency",
+        "bad_buzz",
+        "bad_buzz_low",
+        "bad_buzz_high",
+        "remedy",
+        "remedy_low",
+        "remedy_high",
+        "ratio",
+        "ratio_low",
+        "ratio_high",
+        "ratio_exact",
+    ]
     for p in data["price"]["points"]:
+        item = p["price"]
         yield [
             reference(p["pk"]),
-            p["title"],
+            point_title(p),
             case_url(p["pk"], p["slug"]),
             p["company"],
             p["currency"],
-            round(p["bad_buzz"], 2),
-            round(p["remedy"], 2),
-            round(p["ratio"], 4),
+            round(item.bad_buzz.central, 2),
+            item.bad_buzz.low,
+            item.bad_buzz.high,
+            round(item.remedy.central, 2),
+            item.remedy.low,
+            item.remedy.high,
+            price_module.round_significant(item.times),
+            price_module.round_significant(item.low),
+            price_module.round_significant(item.high),
+            round(item.times, 4),
         ]
 
 

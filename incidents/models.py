@@ -341,7 +341,8 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(status__in=[Status.PUBLISHED, Status.RETRACTED, Status.MERGED])
 
     def with_related(self):
-        return self.select_related("company", "company__sector").prefetch_related("harm_types")
+        # Its costs give a case card its price of not apologising (incidents/price.py).
+        return self.select_related("company", "company__sector").prefetch_related("harm_types", "costs")
 
     def for_company(self, company):
         return self.filter(company=company)

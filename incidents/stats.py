@@ -23,9 +23,10 @@ from django.db.models import (
     Q,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, ExtractYear, Length, NullIf, Trim
+from django.db.models.functions import Cast, ExtractYear, Length, Trim
 from django.db.models.lookups import GreaterThan
 
+from incidents import price
 from incidents.caching.generation import cached, filter_query
 from incidents.models import (
     ApologyQuality,
@@ -46,6 +47,8 @@ MONTH_PRECISE_MIN_DAYS = 90
 # Apology levels that count as a good recovery, with corrective actions on record.
 RECOVERY_MIN_APOLOGY = ApologyQuality.SINCERE
 QUARTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
+# Below this many cases a box plot would draw quartiles the cases cannot support: the cases themselves are shown.
+BOX_MIN_CASES = 5
 DELAY_FIELDS = {
     "response": ("response_days", "first_response_precision"),
     "resolution": ("resolution_days", "resolved_precision"),
@@ -54,6 +57,18 @@ APOLOGY_LEVELS = [q.value for q in ApologyQuality]
 
 
 # Building blocks ------------------------------------------------------------------------------------
+
+
+class PercentileDisc(Aggregate):
+    """PostgreSQL's discrete percentile: the first value whose cumulative share reaches the fraction. For 3 or 4
+    values, percentile_disc(0.5) is the second and percentile_disc(0.75) the third."""
+
+    function = "percentile_disc"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction, **extra):
+        super().__init__(Cast(expression, FloatField()), fraction=repr(float(fraction)), **extra)
 
 
 class PercentileCont(Aggregate):
@@ -96,12 +111,6 @@ def recovery() -> Q:
     )
 
 
-def _midpoint(prefix=""):
-    """The central value of an estimate: the midpoint of its range, or its single amount."""
-    low, high = F(f"{prefix}amount_low"), F(f"{prefix}amount_high")
-    return Cast((low + Coalesce(high, low)) / Value(2), FloatField())
-
-
 def _pct_sqlite(fraction):
     """Linear interpolation between the two rows around the fraction: what percentile_cont computes."""
     pos = f"({fraction!r} * (cnt - 1))"
@@ -139,12 +148,15 @@ def distributions(parts, groups=(), min_n=1):
         percentiles = ", ".join(
             f"percentile_cont({fraction!r}) WITHIN GROUP (ORDER BY v) AS {name}" for name, fraction in QUARTILES
         )
+        percentiles += ", percentile_disc(0.5) WITHIN GROUP (ORDER BY v) AS v2"
+        percentiles += ", percentile_disc(0.75) WITHIN GROUP (ORDER BY v) AS v3"
         sql = (
             f"SELECT {quoted}, COUNT(v) AS n, MIN(v) AS min, MAX(v) AS max, {percentiles} "
             f"FROM ({stacked}) AS stacked WHERE v IS NOT NULL GROUP BY {quoted} HAVING COUNT(v) >= %s"
         )
     else:
         percentiles = ", ".join(f"{_pct_sqlite(fraction)} AS {name}" for name, fraction in QUARTILES)
+        percentiles += ", MAX(CASE WHEN rn = 2 THEN v END) AS v2, MAX(CASE WHEN rn = 3 THEN v END) AS v3"
         sql = (
             f"SELECT {quoted}, COUNT(*) AS n, MIN(v) AS min, MAX(v) AS max, {percentiles} FROM ("
             f"SELECT stacked.*, ROW_NUMBER() OVER (PARTITION BY {quoted} ORDER BY v) AS rn, "
@@ -176,6 +188,8 @@ def delay_distribution(queryset, kind, groups=None, min_n=1):
                 min=Cast(Min(days), FloatField()),
                 max=Cast(Max(days), FloatField()),
                 **{name: PercentileCont(days, fraction) for name, fraction in QUARTILES},
+                v2=PercentileDisc(days, 0.5),
+                v3=PercentileDisc(days, 0.75),
             )
             .filter(n__gte=min_n)
         )
@@ -184,7 +198,20 @@ def delay_distribution(queryset, kind, groups=None, min_n=1):
         rows = distributions(
             [(kind, queryset.values(**columns, v=Cast(days, FloatField())))], groups=list(columns), min_n=min_n
         )
-    return [_ungroup(row) for row in rows]
+    return [with_points(_ungroup(row)) for row in rows]
+
+
+def with_points(row):
+    """A delay distribution with `points`, the delays themselves when there are fewer than BOX_MIN_CASES (the
+    second and third smallest come with every distribution); empty from BOX_MIN_CASES up, where a box is drawn."""
+    row = dict(row)
+    n = row.get("n") or 0
+    middle = [row.pop("v2", None), row.pop("v3", None)]
+    if not n or n >= BOX_MIN_CASES:
+        row["points"] = []
+    else:
+        row["points"] = [row["min"], *middle[: n - 2], row["max"]][:n] if n > 1 else [row["min"]]
+    return row
 
 
 def _ungroup(row):
@@ -192,7 +219,7 @@ def _ungroup(row):
 
 
 def empty_distribution():
-    return {"n": 0, "min": None, "q1": None, "median": None, "q3": None, "max": None}
+    return {"n": 0, "min": None, "q1": None, "median": None, "q3": None, "max": None, "points": []}
 
 
 def case_summary(queryset, scopes=None, groups=None):
@@ -268,40 +295,61 @@ def apology_counts(summary):
     return [summary[f"apology_{level}"] for level in APOLOGY_LEVELS]
 
 
-def price_rows(queryset):
-    """Each case with a bad-buzz estimate and a remedy cost in the same currency: one row per currency.
+def summarise(values):
+    """Count, minimum, quartiles and maximum of a list of figures, with the interpolation of `distributions()`
+    (PostgreSQL's percentile_cont): for the ratios, computed per case in Python by incidents.price."""
+    values = sorted(values)
+    if not values:
+        return empty_distribution()
+    n = len(values)
 
-    When a case has several estimates of one kind in that currency, their midpoints are averaged.
-    Estimates of zero are left out (a ratio needs two positive amounts). One aggregated query.
-    """
-    return (
+    def percentile(fraction):
+        position = fraction * (n - 1)
+        below = int(position)
+        above = min(below + 1, n - 1)
+        return values[below] + (position - below) * (values[above] - values[below])
+
+    points = values if n < BOX_MIN_CASES else []
+    return {"n": n, "min": values[0], "max": values[-1], "points": points, **{k: percentile(f) for k, f in QUARTILES}}
+
+
+def price_points(queryset, prices=None):
+    """Each case of `queryset` with a price of not apologising (incidents.price): its row and its `Price`, by
+    currency then highest ratio first. Two queries (its cost lines, then its cases), or one when `prices`
+    (`price.prices_of()` of a wider set of cases) is given. Titles are kept in both languages: the figures
+    are cached for every reader."""
+    prices = price.prices_of(queryset) if prices is None else prices
+    if not prices:
+        return []
+    rows = (
         queryset.order_by()
-        .values("pk", "slug", "title", "company__name", "company__slug", g_currency=F("costs__currency"))
-        .annotate(
-            bad_buzz=Avg(_midpoint("costs__"), filter=Q(costs__kind=CostKind.BAD_BUZZ)),
-            remedy=Avg(_midpoint("costs__"), filter=Q(costs__kind=CostKind.REMEDY)),
-        )
-        .filter(bad_buzz__gt=0, remedy__gt=0)
-        .annotate(v=F("bad_buzz") / NullIf(F("remedy"), Value(0.0)))
+        .filter(pk__in=CostEstimate.objects.filter(kind=CostKind.REMEDY).values("incident_id"))
+        .values("pk", "slug", "title_en", "title_fr", "company__name", "company__slug")
     )
-
-
-def price_points(queryset):
-    rows = price_rows(queryset).order_by("g_currency", "-v", "pk")
-    return [
+    points = [
         {
             "pk": row["pk"],
             "slug": row["slug"],
-            "title": row["title"],
+            "titles": {"en": row["title_en"], "fr": row["title_fr"]},
             "company": row["company__name"],
             "company_slug": row["company__slug"],
-            "currency": row["g_currency"],
-            "bad_buzz": row["bad_buzz"],
-            "remedy": row["remedy"],
-            "ratio": row["v"],
+            "currency": prices[row["pk"]].currency,
+            "price": prices[row["pk"]],
+            "ratio": prices[row["pk"]].times,
         }
         for row in rows
+        if row["pk"] in prices
     ]
+    points.sort(key=lambda p: (p["currency"], -p["ratio"], p["pk"]))
+    return points
+
+
+def price_summaries(prices):
+    """The distribution of the ratios of `prices` (case id -> Price), by currency."""
+    by_currency = {}
+    for item in prices.values():
+        by_currency.setdefault(item.currency, []).append(item.times)
+    return {currency: summarise(values) for currency, values in by_currency.items()}
 
 
 def turning_points(queryset, scopes=None):
@@ -403,7 +451,7 @@ def catalogue_insights(queryset):
         .annotate(n=Count("pk"))
         .order_by("year", "g_name")
     )
-    price_stats = distributions([("price", price_rows(queryset).values("g_currency", "v"))], groups=["g_currency"])
+    prices = price.prices_of(queryset)
     return {
         "summary": summary,
         "years": [_ungroup(row) for row in years if row["year"] is not None],
@@ -416,10 +464,7 @@ def catalogue_insights(queryset):
             "all": (delay_distribution(queryset, "resolution") or [empty_distribution()])[0],
             "sectors": delay_distribution(queryset, "resolution", SECTOR),
         },
-        "price": {
-            "points": price_points(queryset),
-            "currencies": {_ungroup(row)["currency"]: _ungroup(row) for row in price_stats},
-        },
+        "price": {"points": price_points(queryset, prices), "currencies": price_summaries(prices)},
         "turning_points": turning_points(queryset),
         "worst_apologies": worst_apologies(queryset),
         "slowest_responses": slowest_responses(queryset),
@@ -442,19 +487,21 @@ def record(queryset, scopes):
                 g_currency=Value(None, output_field=CharField()), v=Cast(days, FloatField())
             )
             parts.append((f"{name}:{kind}", values))
-        parts.append((f"{name}:price", price_rows(cases).values("g_currency", "v")))
     stats = distributions(parts, groups=["g_currency"])
     by_part = {}
     for row in stats:
-        by_part.setdefault(row["part"], []).append(_ungroup(row))
+        by_part.setdefault(row["part"], []).append(with_points(_ungroup(row)))
     own_scope = scopes["own"]
+    wider_prices = price.prices_of(queryset.filter(scopes["wider"]))
+    own_points = price_points(queryset.filter(own_scope), wider_prices)
+    own_prices = {p["pk"]: p["price"] for p in own_points}
     return {
         "summary": case_summary(queryset, scopes=scopes),
         "response": {name: (by_part.get(f"{name}:response") or [empty_distribution()])[0] for name in scopes},
         "resolution": {name: (by_part.get(f"{name}:resolution") or [empty_distribution()])[0] for name in scopes},
         "price": {
-            "points": price_points(queryset.filter(own_scope)),
-            "currencies": {name: {row["currency"]: row for row in by_part.get(f"{name}:price", [])} for name in scopes},
+            "points": own_points,
+            "currencies": {"own": price_summaries(own_prices), "wider": price_summaries(wider_prices)},
         },
         "turning_points": turning_points(queryset, scopes=scopes),
     }
@@ -476,6 +523,17 @@ def company_record(company):
             {"own": Q(company_id=company.pk), "wider": Q()},
         ),
     )
+
+
+def lesson_prices(lesson):
+    """The price of not apologising of each published case that teaches `lesson`, cached."""
+
+    def compute():
+        cases = Incident.objects.published().filter(lessons=lesson)
+        prices = price.prices_of(cases)
+        return {"points": price_points(cases, prices), "currencies": price_summaries(prices)}
+
+    return cached(f"lesson:{lesson.pk}", "", compute)
 
 
 def sector_record(sector):

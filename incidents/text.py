@@ -6,7 +6,7 @@ import datetime
 import math
 import re
 import threading
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import markdown
 import nh3
@@ -140,19 +140,7 @@ def describe_delay(start, start_precision, end, end_precision) -> str:
     shortest, longest = _span_days(start, start_precision, end, end_precision)
     exact = start_precision == "day" and end_precision == "day"
     if exact:
-        days = longest
-        if days == 0:
-            return _("the same day")
-        if days < 14:
-            return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
-        if days < 60:
-            weeks = round(days / 7)
-            return ngettext("about %(n)d week", "about %(n)d weeks", weeks) % {"n": weeks}
-        if days < 730:
-            months = round(days / 30.44)
-            return ngettext("about %(n)d month", "about %(n)d months", months) % {"n": months}
-        years = round(days / 365.25)
-        return ngettext("about %(n)d year", "about %(n)d years", years) % {"n": years}
+        return delay_in_days(longest)
     # Imprecise dates: when the uncertainty swamps the delay, give only an upper bound.
     if shortest * 3 < longest:
         if longest <= 31:
@@ -163,6 +151,25 @@ def describe_delay(start, start_precision, end, end_precision) -> str:
     if months < 24:
         return ngettext("about %(n)d month", "about %(n)d months", months) % {"n": months}
     years = round(middle / 365.25)
+    return ngettext("about %(n)d year", "about %(n)d years", years) % {"n": years}
+
+
+def delay_in_days(days) -> str:
+    """A number of days between two dates known to the day, as precisely as it is worth saying: "the same day",
+    "3 days" under two weeks, then "about 3 weeks", "about 5 months", "about 2 years". A figure with a fraction
+    (a median of two delays, say) is first rounded to whole days: there is no "0.5 days"."""
+    days = int(Decimal(str(days)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if days <= 0:
+        return _("the same day")
+    if days < 14:
+        return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+    if days < 60:
+        weeks = round(days / 7)
+        return ngettext("about %(n)d week", "about %(n)d weeks", weeks) % {"n": weeks}
+    if days < 730:
+        months = round(days / 30.44)
+        return ngettext("about %(n)d month", "about %(n)d months", months) % {"n": months}
+    years = round(days / 365.25)
     return ngettext("about %(n)d year", "about %(n)d years", years) % {"n": years}
 
 

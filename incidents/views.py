@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_safe
 from django.views.generic import ListView, TemplateView
 from django_filters.views import FilterView
 
-from incidents import seo, stats
+from incidents import price, seo, stats
 from incidents.caching.generation import cached, filter_query
 from incidents.caching.lists import CataloguePaginator, cached_facets, case_cards
 from incidents.filters import IncidentFilterSet, active_filter_chips
@@ -183,31 +183,16 @@ def key_facts(case):
     """The figures of the key-facts box, never adding or comparing amounts in different currencies."""
     costs = list(case.costs.all())
     bad_buzz = [c for c in costs if c.kind == CostKind.BAD_BUZZ]
-    remedies = [c for c in costs if c.kind == CostKind.REMEDY]
     headline = max(bad_buzz, key=lambda c: c.amount_high or c.amount_low, default=None)
-    ratio = None
-    if headline:
-        remedy = next((r for r in remedies if r.currency == headline.currency and r.central_amount > 0), None)
-        if remedy:
-            ratio = {"times": round_significant(headline.central_amount / remedy.central_amount), "remedy": remedy}
     return {
         "headline_cost": headline,
         "headline_text": format_big_money(headline.central_amount, headline.currency) if headline else "",
-        "ratio": ratio,
+        "price": price.case_price(costs),  # the price of not apologising: incidents/price.py
         "other_costs": [c for c in costs if c is not headline],
         "first_response": case.delay_to_first_response(),
         "resolution": case.delay_to_resolution(),
         "turning_point": next((e for e in case.timeline.all() if e.is_turning_point), None),
     }
-
-
-def round_significant(value, digits=2):
-    """51,429 reads as "about 51,000": a ratio of two estimates is no more precise than that."""
-    value = float(value)
-    if value < 10:
-        return round(value, 1) if value < 2 else round(value)
-    magnitude = 10 ** (len(str(int(value))) - digits)
-    return int(round(value / magnitude) * magnitude)
 
 
 RELATED_CANDIDATES = 200

@@ -32,6 +32,11 @@ DAY, MONTH, YEAR = DatePrecision.DAY, DatePrecision.MONTH, DatePrecision.YEAR
 HIDDEN_COMPANY = "Zzhidden Corp"
 
 
+def sourced_cost(case, amount, currency, kind, **fields):
+    """A cost line with a source of its own: only sourced lines enter a price of not apologising."""
+    return factories.cost(case, amount, currency, kind, source=factories.source(incident=case), **fields)
+
+
 def day(text):
     return datetime.date.fromisoformat(text)
 
@@ -135,20 +140,20 @@ def build():
         first_response_on=day("2021-08-08"),
     )
 
-    factories.cost(c["e1"], "1000000", "EUR", CostKind.BAD_BUZZ)
-    factories.cost(c["e1"], "10000", "EUR", CostKind.REMEDY)
-    factories.cost(c["e2"], "2000000", "EUR", CostKind.BAD_BUZZ, amount_high=Decimal("6000000"))
-    factories.cost(c["e2"], "1000", "EUR", CostKind.REMEDY)
-    factories.cost(c["e2"], "500000", "USD", CostKind.BAD_BUZZ)
-    factories.cost(c["e2"], "9999", "EUR", CostKind.FINE)
-    factories.cost(c["g1"], "1000", "EUR", CostKind.BAD_BUZZ)
-    factories.cost(c["g1"], "3000", "EUR", CostKind.BAD_BUZZ)
-    factories.cost(c["g1"], "0", "EUR", CostKind.REMEDY)
-    factories.cost(c["s1"], "50000", "EUR", CostKind.BAD_BUZZ)
-    factories.cost(c["s1"], "100000", "EUR", CostKind.REMEDY)
-    factories.cost(c["s2"], "300000", "GBP", CostKind.BAD_BUZZ)
-    factories.cost(c["s2"], "1000", "GBP", CostKind.REMEDY)
-    factories.cost(c["s2"], "5000", "EUR", CostKind.REMEDY)
+    sourced_cost(c["e1"], "1000000", "EUR", CostKind.BAD_BUZZ)
+    sourced_cost(c["e1"], "10000", "EUR", CostKind.REMEDY)
+    sourced_cost(c["e2"], "2000000", "EUR", CostKind.BAD_BUZZ, amount_high=Decimal("6000000"))
+    sourced_cost(c["e2"], "1000", "EUR", CostKind.REMEDY)
+    sourced_cost(c["e2"], "500000", "USD", CostKind.BAD_BUZZ)
+    sourced_cost(c["e2"], "9999", "EUR", CostKind.FINE)
+    sourced_cost(c["g1"], "1000", "EUR", CostKind.BAD_BUZZ)
+    sourced_cost(c["g1"], "3000", "EUR", CostKind.BAD_BUZZ)
+    sourced_cost(c["g1"], "0", "EUR", CostKind.REMEDY)
+    sourced_cost(c["s1"], "50000", "EUR", CostKind.BAD_BUZZ)
+    sourced_cost(c["s1"], "100000", "EUR", CostKind.REMEDY)
+    sourced_cost(c["s2"], "300000", "GBP", CostKind.BAD_BUZZ)
+    sourced_cost(c["s2"], "1000", "GBP", CostKind.REMEDY)
+    sourced_cost(c["s2"], "5000", "EUR", CostKind.REMEDY)
 
     factories.event(c["e1"], channel=Channel.PRESS, is_turning_point=True)
     factories.event(c["e1"], channel=Channel.SOCIAL_MEDIA)
@@ -171,10 +176,10 @@ def build():
             corrective_actions="Hidden corrective actions.",
             **extra,
         )
-        factories.cost(case, "9000000", "EUR", CostKind.BAD_BUZZ)
-        factories.cost(case, "1", "EUR", CostKind.REMEDY)
-        factories.cost(case, "77", "CHF", CostKind.BAD_BUZZ)
-        factories.cost(case, "7", "CHF", CostKind.REMEDY)
+        sourced_cost(case, "9000000", "EUR", CostKind.BAD_BUZZ)
+        sourced_cost(case, "1", "EUR", CostKind.REMEDY)
+        sourced_cost(case, "77", "CHF", CostKind.BAD_BUZZ)
+        sourced_cost(case, "7", "CHF", CostKind.REMEDY)
         factories.event(case, channel=Channel.COURT, is_turning_point=True)
         hidden_cases.append(case)
     return {"cases": c, "hidden": hidden_cases, "sectors": (energy, rail), "companies": (edf, engie, sncf, ouigo)}

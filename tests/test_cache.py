@@ -283,7 +283,7 @@ def test_pages_list_the_same_cases_as_plain_offset_paging():
             [case.company.sector.name for case in page.object_list]
             [list(case.harm_types.all()) for case in page.object_list]
         assert listed == expected
-        assert len(ctx.captured_queries) == 3  # ids, rows with company and sector, harm types (count known)
+        assert len(ctx.captured_queries) == 4  # ids, rows with company and sector, harm types, costs (count known)
 
 
 def test_cached_cards_read_no_rows_and_an_edit_refreshes_them(settings):

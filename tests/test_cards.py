@@ -115,3 +115,35 @@ def test_long_titles_are_wrapped_inside_the_card():
     lines = cards.wrap("Un titre très long " * 20, cards.font(44, bold=True), 1040, max_lines=4)
     assert len(lines) == 4 and lines[-1].endswith("…")
     assert all(cards.font(44, bold=True).getlength(line) <= 1040 for line in lines)
+
+
+def inked_rows(image, top, bottom):
+    """How many pixel rows between `top` and `bottom` carry something other than the paper (right of the red band)."""
+    grey = image.convert("RGB").crop((40, top, 1200, bottom))
+    paper = Image.new("RGB", grey.size, cards.PAPER)
+    box = ImageChops.difference(grey, paper).convert("L").point(lambda v: 255 if v > 40 else 0)
+    return sum(1 for y in range(box.height) if box.crop((0, y, box.width, y + 1)).getbbox())
+
+
+def test_a_card_without_a_cost_is_not_half_empty():
+    short = cards.draw_card(
+        title="A short title",
+        company="EDF",
+        summary="A bill of 88,247 euros for a pensioner, and no letter of apology for months. " * 3,
+        facts="Apology: Refused · first response: about 3 weeks",
+    )
+    assert inked_rows(short, 330, 600) > 80  # the summary and the facts fill the lower half (the facts alone: 25)
+
+
+def test_a_card_with_a_price_compares_both_sides_in_the_readers_language(case):
+    factories.cost(case, "180000000", "USD", source=factories.source(incident=case))
+    factories.cost(case, "1200", "USD", kind="remedy", source=factories.source(incident=case))
+    case = type(case).objects.prefetch_related("costs").get(pk=case.pk)
+    content = cards.case_card_content(case)
+    assert content["price"]["figure"] == "×150,000"
+    assert (content["price"]["remedy"], content["price"]["bad_buzz"]) == ("$1,200", "$180 million")
+    with translation.override("fr"):
+        french = cards.case_card_content(case)["price"]
+    assert french["remedy_label"] == "Ce qu’aurait coûté la réparation" and "millions" in french["bad_buzz"]
+    image = cards.draw_card(**content)
+    assert inked_rows(image, 400, 600) > 120

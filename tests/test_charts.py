@@ -115,22 +115,52 @@ def test_delays_longer_than_the_last_tick_stay_on_the_chart():
     assert max(right_ends) <= 505
 
 
-def test_ratio_dots_link_each_case_and_mark_the_median():
-    points = [
-        {"label": "EDF · SC-0002", "href": "/cases/2/x/", "ratio": 4000.0, "tooltip": "4,000"},
-        {"label": "SNCF · SC-0008", "href": "/cases/8/y/", "ratio": 0.5, "tooltip": "half"},
+def pair_rows():
+    return [
+        {
+            "label": "EDF · SC-0002 · Bill",
+            "bad_buzz": 4_000_000.0,
+            "remedy": 1000.0,
+            "bad_buzz_text": "€4 million",
+            "remedy_text": "€1,000",
+            "figure": "×4,000",
+            "tooltip": "4,000",
+        },
+        {
+            "label": "SNCF · SC-0008 · Train",
+            "bad_buzz": 50_000.0,
+            "remedy": 100_000.0,
+            "bad_buzz_text": "€50,000",
+            "remedy_text": "€100,000",
+            "figure": "×0.5",
+            "tooltip": "half",
+        },
     ]
-    root = parse(charts.ratio_dots("r", "Ratios", "Two cases.", points, median=100, median_label="median ×100"))
+
+
+def test_price_pairs_label_both_amounts_of_each_case_without_links():
+    root = parse(charts.price_pairs("r", "Price", "Two cases.", pair_rows(), "EUR"))
     assert_accessible(root)
-    links = list(root.iter(f"{SVG}a"))
-    assert [a.get("href") for a in links] == ["/cases/2/x/", "/cases/8/y/"]
-    assert all(a.get("tabindex") == "-1" for a in links)  # the table's links serve keyboards
-    assert {"×4,000", "×0.5", "median ×100", "same cost", "×0.1", "×10,000"} <= set(texts(root))
-    dots = [float(c.get("cx")) for c in root.iter(f"{SVG}circle")]
-    same = next(
-        float(line.get("x1")) for line in root.iter(f"{SVG}line") if line.get("stroke-dasharray")
-    )  # the ×1 line
-    assert dots[1] < same < dots[0]  # a ratio below 1 sits left of "same cost"
+    assert not list(root.iter(f"{SVG}a"))  # no control inside an image (axe: nested-interactive)
+    labels = set(texts(root))
+    assert {"€4 million", "€1,000", "×4,000", "€50,000", "€100,000", "×0.5"} <= labels
+    assert {"EDF · SC-0002 · Bill", "SNCF · SC-0008 · Train"} <= labels  # every point is named
+    assert {"what making it right would have cost", "what the bad buzz cost"} <= labels  # the key
+    circles = [c for c in root.iter(f"{SVG}circle") if c.get("cy") not in ("14",)]
+    remedy, bad = float(circles[0].get("cx")), float(circles[1].get("cx"))
+    assert remedy < bad  # the remedy (€1,000) sits left of the bad buzz (€4 million) on the log scale
+    assert float(circles[3].get("cx")) < float(circles[2].get("cx"))  # a bad buzz below its remedy sits left
+
+
+def test_fewer_than_five_delays_are_drawn_as_dots_not_a_box():
+    rows = [
+        {"label": "Few", "n": 3, "min": 2, "q1": 6, "median": 10, "q3": 65, "max": 120, "points": [2, 10, 120]},
+        {"label": "Many", "n": 5, "min": 1, "q1": 2, "median": 7, "q3": 30, "max": 90, "points": []},
+    ]
+    root = parse(charts.delay_boxes("d", "Delays", "Both.", rows, "Note."))
+    assert len(list(root.iter(f"{SVG}circle"))) == 3
+    assert len([r for r in root.iter(f"{SVG}rect") if r.get("fill") == charts.LIGHT_BLUE]) == 1  # one box
+    assert "n = 3" in texts(root)
 
 
 def test_ratio_histogram_for_many_cases():
@@ -142,6 +172,7 @@ def test_ratio_histogram_for_many_cases():
     assert counts == [1, 1, 10, 30]  # ×0.5, ×5,000, then 90 and 40 in their quarter-decade bins
     assert len(bars) == 4
     assert {"×1", "×10,000", "median ×40", "same cost"} <= set(texts(root))
+    assert "×1.0" not in texts(root)
 
 
 def test_horizontal_bars():
@@ -159,10 +190,17 @@ def test_numbers_are_written_for_people():
     assert charts.number(1234.5) == "1,234.5"
     assert charts.number(None) == "–"
     assert charts.days_text(1) == "1 day"
-    assert charts.days_text(15.5) == "15.5 days"
-    assert charts.days_text(1.75) == "1.75 days"
-    assert charts.ratio_text(4000) == "×4,000"
-    assert charts.ratio_text(0.5) == "×0.5"
+    # Delays as precisely as whole dates support: no half days, weeks from two weeks, months from two months.
+    assert [charts.days_text(v) for v in (0, 0.4, 0.5, 1.75, 13, 14.25, 60, 511.5)] == [
+        "the same day",
+        "the same day",
+        "1 day",
+        "2 days",
+        "13 days",
+        "about 2 weeks",
+        "about 2 months",
+        "about 17 months",
+    ]
     with translation.override("fr"):
         assert charts.number(15.5) == "15,5"
 

@@ -15,6 +15,7 @@ from django.utils import translation
 
 from incidents.models import ApologyQuality, Channel, CostKind, Status
 from tests import factories, insights_data
+from tests.insights_data import sourced_cost
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,8 @@ def get(client, url):
 
 
 def svgs(html):
-    return re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
+    """The charts of a page (the header's icons are not charts)."""
+    return re.findall(r'<svg\b[^>]*class="chart-svg".*?</svg>', html, flags=re.S)
 
 
 def csv_rows(client, chart, query=""):
@@ -76,15 +78,18 @@ def test_the_page_states_each_figure_with_its_sample(client, data):
     assert "First response: 10 of 11 cases have a date; 8 are precise enough and counted." in html
     assert "Resolution: 4 of 11 cases have a date; 3 are precise enough and counted." in html
     assert "Mean score: 2.2 (n = 11)" in html
-    # The delay table: all cases' median 7 days (n = 8), quartiles 1.75 and 52.5, two left out.
+    # The delay table: all cases' median 7 days (n = 8), quartiles 1.75 and 52.5, two left out; written no more
+    # precisely than whole days, then weeks and months.
     assert (
         '<th scope="row">All cases</th><td>First response</td><td class="num">8</td>'
-        '<td class="num">7 days</td><td class="num">1.75 days</td><td class="num">52.5 days</td>'
-        '<td class="num">0 days</td><td class="num">300 days</td><td class="num">2</td>'
+        '<td class="num">7 days</td><td class="num">2 days</td><td class="num">about 8 weeks</td>'
+        '<td class="num">the same day</td><td class="num">about 10 months</td><td class="num">2</td>'
     ) in html
-    assert delay_cells("Rail", 4, "15.5 days") in html
-    assert "In the median case costed in EUR, the bad buzz cost ×100 the remedy (n = 3)." in html
-    assert "In the median case costed in GBP, the bad buzz cost ×300 the remedy (n = 1)." in html
+    # Four delays: no quartiles (the chart shows the four delays as dots).
+    assert delay_cells("Rail", 4, "about 2 weeks") + '<td class="num">–</td><td class="num">–</td>' in html
+    assert "In the median case costed in EUR, the bad buzz cost about 100 times the remedy (n = 3)." in html
+    assert "In the median case costed in GBP, the bad buzz cost about 300 times the remedy (n = 1)." in html
+    assert ".5 days" not in html and ".75 days" not in html  # no "15.5 days", no "1.75 days"
     assert "USD" not in html  # a bad buzz in dollars with no remedy in dollars gives no ratio
     assert "5 cases have a bad-buzz estimate;" in html
     assert "4 of 11 cases have a turning point on record" in html
@@ -128,7 +133,7 @@ def test_filters_change_the_figures_and_are_shown(client, data):
     assert "Sector: Rail" in html  # the active filter, removable
     assert f'href="{reverse("incidents:incident_list")}?sector=rail"' in html
     assert "See these 4 cases in the catalogue" in html
-    assert delay_cells("All cases", 4, "15.5 days") in html
+    assert delay_cells("All cases", 4, "about 2 weeks") in html
     assert "EDF" not in html.split('id="rankings"')[1]
     rows = csv_rows(client, "response-speed", "?sector=rail")
     assert [
@@ -152,7 +157,7 @@ def test_filters_it_does_not_understand_are_reported(client, data):
 def test_no_case_matches(client, data):
     html = squash(get(client, reverse("incidents:insights") + "?year_from=2099").text)
     assert "No published case matches these filters." in html
-    assert "<svg" not in html
+    assert 'class="chart-svg"' not in html
 
 
 def test_csv_downloads(client, data):
@@ -165,11 +170,16 @@ def test_csv_downloads(client, data):
     ]
     price = csv_rows(client, "price-of-not-apologising")
     assert [(r["reference"], r["currency"], r["ratio"]) for r in price] == [
-        (f"SC-{c['e2'].pk:04d}", "EUR", "4000.0"),
-        (f"SC-{c['e1'].pk:04d}", "EUR", "100.0"),
+        (f"SC-{c['e2'].pk:04d}", "EUR", "4000"),
+        (f"SC-{c['e1'].pk:04d}", "EUR", "100"),
         (f"SC-{c['s1'].pk:04d}", "EUR", "0.5"),
-        (f"SC-{c['s2'].pk:04d}", "GBP", "300.0"),
+        (f"SC-{c['s2'].pk:04d}", "GBP", "300"),
     ]
+    assert (price[0]["bad_buzz_low"], price[0]["bad_buzz_high"], price[0]["ratio_exact"]) == (
+        "2000000.00",
+        "6000000.00",
+        "4000.0",
+    )
     assert price[0]["url"] == c["e2"].get_absolute_url()
     turning = csv_rows(client, "turning-points")
     assert turning[0] == {"channel": "social_media", "channel_label": "Social media", "events": "2", "cases": "2"}
@@ -219,7 +229,7 @@ def test_a_sector_without_published_cases(client, data):
     html = squash(get(client, empty.get_absolute_url()).text)
     assert "Quiet sector next to All sectors" in html
     assert "No published case yet." in html
-    assert "<svg" not in html
+    assert 'class="chart-svg"' not in html
 
 
 def test_the_cache_is_refreshed_when_a_case_is_published(client, data):
@@ -242,8 +252,8 @@ def test_the_cache_is_refreshed_when_a_case_is_published(client, data):
 def test_a_new_cost_estimate_refreshes_the_figures(client, data):
     url = reverse("incidents:insights_csv", kwargs={"chart": "price-of-not-apologising"})
     assert len(csv_rows(client, "price-of-not-apologising")) == 4
-    factories.cost(data["cases"]["e3"], "1000", "EUR", CostKind.BAD_BUZZ)
-    factories.cost(data["cases"]["e3"], "10", "EUR", CostKind.REMEDY)
+    sourced_cost(data["cases"]["e3"], "1000", "EUR", CostKind.BAD_BUZZ)
+    sourced_cost(data["cases"]["e3"], "10", "EUR", CostKind.REMEDY)
     assert client.get(url).status_code == 200
     assert len(csv_rows(client, "price-of-not-apologising")) == 5
 
@@ -261,8 +271,8 @@ def many_cases(count):
             resolved_on=datetime.date(2011 + i % 7, 1, 1),
             corrective_actions="Changed the process." if i % 2 else "",
         )
-        factories.cost(case, str(1000 * (i + 1)), "EUR", CostKind.BAD_BUZZ)
-        factories.cost(case, "100", "EUR" if i % 3 else "USD", CostKind.REMEDY)
+        sourced_cost(case, str(1000 * (i + 1)), "EUR", CostKind.BAD_BUZZ)
+        sourced_cost(case, "100", "EUR" if i % 3 else "USD", CostKind.REMEDY)
         factories.event(case, channel=list(Channel.values)[i % 6], is_turning_point=True)
     return companies
 
@@ -305,8 +315,8 @@ def test_company_page_shows_its_record_next_to_its_sector(client, data):
     assert "Figures from 4 published cases of EDF, beside the 7 of Energy (which include them)." in html
     assert delay_cells("EDF", 3, "10 days") in html
     assert delay_cells("Energy", 4, "7 days") in html
-    assert "EDF, cases costed in EUR: the bad buzz cost a median ×2,050 the remedy (n = 2)." in html
-    assert "Energy: median ×2,050 (n = 2)." in html
+    assert "EDF, cases costed in EUR: the bad buzz cost a median of about 2,000 times the remedy (n = 2)." in html
+    assert "Energy: a median of about 2,000 times (n = 2)." in html
     assert f'href="{reverse("incidents:insights")}?company=edf"' in html
     for markup in svgs(html):
         ET.fromstring(markup)
@@ -316,7 +326,7 @@ def test_sector_page_shows_its_record_next_to_the_catalogue(client, data):
     rail = data["sectors"][1]
     html = squash(get(client, rail.get_absolute_url()).text)
     assert "Rail next to All sectors" in html
-    assert delay_cells("Rail", 4, "15.5 days") in html
+    assert delay_cells("Rail", 4, "about 2 weeks") in html
     assert delay_cells("All sectors", 8, "7 days") in html
 
 
@@ -326,7 +336,16 @@ def test_navigation_and_french(client, data):
     page = get(client, reverse("incidents:insights"))
     assert 'aria-current="page">Insights</a>' in page.text
     french = squash(get(client, "/fr" + reverse("incidents:insights") + "?sector=rail").text)
-    assert "15,5" in french  # figures in the reader's language
+    assert "environ 2 semaines" in french  # in the reader's language (squash() turns no-break spaces into spaces)
+    raw = get(client, "/fr" + reverse("incidents:insights")).text
+    everything = squash(raw)
+    # The ratio in a French sentence with the `times` filter (no "×100" inside a sentence), no capital mid-sentence.
+    assert (
+        "le bad buzz a coûté environ 100 fois la réparation (n = 3)." in everything
+    )  # squash() made the no-break space a space
+    # Shares in the apology table as incidents.text.format_percent writes them: a narrow no-break space before %.
+    cells = re.findall(r'<td class="num">\d+ \(\d+.%\)</td>', raw)
+    assert cells and all("\u202f%" in cell for cell in cells)
 
 
 def test_best_recoveries_show_what_good_looks_like(client, data):
@@ -343,7 +362,7 @@ def test_search_narrows_every_figure(client, data):
     html = squash(get(client, reverse("incidents:insights") + "?q=meter").text)
     assert "What 3 published cases show as a whole." in html  # e2, e4 and g1
     rows = csv_rows(client, "price-of-not-apologising", "?q=meter")
-    assert [r["ratio"] for r in rows] == ["4000.0"]
+    assert [r["ratio"] for r in rows] == ["4000"]
     edf = squash(get(client, reverse("incidents:insights") + "?q=meter&company=edf").text)
     assert "What 2 published cases show as a whole." in edf
 
@@ -370,8 +389,8 @@ def test_many_costed_cases_make_a_histogram_and_a_table_of_extremes(client):
     company = factories.company(name="Bigco", slug="bigco")
     for i in range(45):
         case = factories.incident(company=company, title=f"Costed case {i}")
-        factories.cost(case, str(1000 * (i + 1)), "EUR", CostKind.BAD_BUZZ)
-        factories.cost(case, "100", "EUR", CostKind.REMEDY)
+        sourced_cost(case, str(1000 * (i + 1)), "EUR", CostKind.BAD_BUZZ)
+        sourced_cost(case, "100", "EUR", CostKind.REMEDY)
     html = squash(get(client, reverse("incidents:insights")).text)
     section = html.split('id="price-of-not-apologising"')[1].split('id="turning-points"')[0]
     assert "Histogram on a logarithmic scale: 45 cases costed in EUR" in section

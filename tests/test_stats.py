@@ -125,7 +125,7 @@ def test_price_of_not_apologising_never_mixes_currencies(data):
         (c["s1"].pk, "EUR", 0.5),
         (c["s2"].pk, "GBP", 300.0),
     ]
-    assert points[0]["bad_buzz"] == 4_000_000  # the midpoint of 2-6 million
+    assert points[0]["price"].bad_buzz.central == 4_000_000  # the midpoint of 2-6 million
     assert points[0]["company"] == "EDF"
     result = figures()
     assert quartiles(result["price"]["currencies"]["EUR"]) == (3, 0.5, 50.25, 100, 2050, 4000)
@@ -211,6 +211,9 @@ def test_company_record_next_to_its_sector(data):
     assert quartiles(result["response"]["own"]) == (3, 2, 6, 10, 65, 120)
     assert quartiles(result["response"]["wider"]) == (4, 2, 3.5, 7, 37.5, 120)
     assert result["resolution"]["own"]["median"] == 30
+    # Fewer than five delays: the delays themselves come with the figures, for dots instead of a box.
+    assert result["response"]["own"]["points"] == [2, 10, 120]
+    assert len(result["response"]["wider"]["points"]) == 4
     assert [p["ratio"] for p in result["price"]["points"]] == [4000, 100]
     assert result["price"]["currencies"]["own"]["EUR"]["median"] == 2050
     assert result["price"]["currencies"]["wider"]["EUR"]["n"] == 2  # g1's remedy is zero
@@ -228,10 +231,10 @@ def test_sector_record_next_to_the_catalogue(data):
     assert result["response"]["wider"]["median"] == 7
 
 
-def test_record_runs_four_queries(data):
+def test_record_runs_five_queries(data):
     with CaptureQueriesContext(connection) as queries:
         stats.record(published(), {"own": Q(company__slug="edf"), "wider": Q()})
-    assert len(queries) == 4
+    assert len(queries) == 5  # summary, delays, cost lines of the wider scope, the own cases' rows, turning points
 
 
 def test_unpublished_cases_never_count(data):

@@ -257,7 +257,8 @@ def test_form_reports_what_it_did_not_understand(client, catalogue):
 
 def test_case_page_tells_the_whole_story(client, catalogue):
     case = catalogue["edf"]
-    factories.cost(case, "3500", currency="EUR", kind=CostKind.REMEDY)
+    factories.cost(case, "3500", currency="EUR", kind=CostKind.REMEDY, source=factories.source(incident=case))
+    case.costs.filter(kind=CostKind.BAD_BUZZ).update(source=factories.source(incident=case))  # both sides sourced
     factories.event(
         case,
         date=datetime.date(2010, 2, 1),
@@ -282,7 +283,7 @@ def test_case_page_tells_the_whole_story(client, catalogue):
         "The lesson",
         "Le Monde",
         "Write to the <strong>ombudsman</strong>.",
-        "about 140 times the €3,500",
+        "about 140 times the remedy (estimate)",  # €500,000 ÷ €3,500, to two figures (incidents/price.py)
     ):
         assert expected in page, expected
     assert reverse("incidents:company_detail", args=["edf"]) in page
@@ -475,8 +476,8 @@ def test_browser_language_is_respected_on_arrival(client):
 @pytest.mark.parametrize(
     ("url_name", "queries", "newest"),
     [
-        ("home", 7, "Growth case 29"),
-        ("incident_list", 9, "Growth case 29"),
+        ("home", 8, "Growth case 29"),  # + the cards' costs (their price of not apologising)
+        ("incident_list", 10, "Growth case 29"),
         ("company_list", 2, "Growth company 29"),
         ("sector_list", 1, "Growth sector 29"),
     ],
@@ -510,7 +511,7 @@ def test_case_and_company_pages_run_a_fixed_number_of_queries(client, django_ass
         factories.incident(company=company)
     with django_assert_max_num_queries(14):
         assert client.get(case.get_absolute_url()).status_code == 200
-    with django_assert_max_num_queries(14):  # the page, its record, and the company's record next to its sector's
+    with django_assert_max_num_queries(15):  # the page, its record, and the company's record next to its sector's
         assert client.get(company.get_absolute_url()).status_code == 200
 
 

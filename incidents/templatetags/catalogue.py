@@ -3,8 +3,9 @@ import re
 from django import template
 from django.utils.translation import gettext
 
-from incidents.charts import ratio_number
+from incidents import price
 from incidents.models import ApologyQuality
+from incidents.price import ratio_number
 from incidents.text import date_format, format_money
 
 register = template.Library()
@@ -24,8 +25,23 @@ def long_date(value, format_name="DATE_FORMAT"):
 
 @register.filter
 def times(value):
-    """How many times one cost is another, for a sentence: "{{ ratio|times }} times" ("55,385 times")."""
-    return ratio_number(value) if value is not None else "–"
+    """How many times one cost is another, for a sentence: "{{ ratio|times }} times" ("86,000 times"), to the two
+    significant figures of incidents.price."""
+    return ratio_number(value)
+
+
+@register.filter(expects_localtime=True)
+def iso_datetime(value):
+    """A `datetime` attribute: ISO 8601 to the second, with its offset ("2026-12-04T09:00:00+00:00"); Django's
+    "c" format adds microseconds, which the HTML checker rejects."""
+    return value.replace(microsecond=0).isoformat() if value else ""
+
+
+@register.simple_tag
+def case_price(case):
+    """The case's price of not apologising (incidents.price.Price), or None: `{% case_price case as price %}`.
+    Reads `case.costs.all()`, prefetched by `Incident.objects.with_related()`."""
+    return price.case_price(case.costs.all())
 
 
 @register.filter(is_safe=True)

@@ -4,7 +4,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from incidents import charts, stats
+from incidents import charts, price, stats
 from incidents.insights import (
     apology_chart,
     delay_chart,
@@ -32,7 +32,15 @@ def days(value):
 
 @register.filter
 def ratio(value):
-    return charts.ratio_text(value) if value is not None else "–"
+    """A ratio as a figure, to two significant figures: "×86,000" (incidents.price)."""
+    return price.ratio_figure(value)
+
+
+@register.simple_tag
+def lesson_price_charts(lesson):
+    """The price of not apologising of a lesson's cases: a chart and a table per currency (two queries, none
+    once cached)."""
+    return price_charts(stats.lesson_prices(lesson), f"lesson-{lesson.pk}-price")
 
 
 @register.inclusion_tag("includes/_insights_record.html")
