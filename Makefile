@@ -10,7 +10,7 @@ MANAGE := $(BIN)/python manage.py
 # Local commands run with debug on unless told otherwise; production sets DJANGO_SECRET_KEY instead.
 DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
 
-.PHONY: install db run test mutation lint format messages check-messages lock clean bench backup
+.PHONY: install db run test mutation lint format messages check-messages lock clean bench backup screenshots
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,11 @@ backup: install
 bench: install
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python scripts/bench.py
+
+# Screenshots (docs/design.md): every page type at 390 and 1366 px in English and French, into screenshots/ (not
+# committed), from the browser test that takes them; needs Debian's Chromium.
+screenshots: install
+	$(BIN)/python -m pytest tests/test_browser.py -m browser -p no:randomly -k screenshots_of_every_page_type
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -12,10 +12,11 @@ import datetime
 import io
 
 import pytest
+from django.urls import reverse
 
 from incidents.models import Incident, Status
 from tests import factories
-from tests.browser.fixtures import DESKTOP, screenshot, tab_to
+from tests.browser.fixtures import SCREENSHOTS, screenshot, tab_to
 
 # serialized_rollback: the data migrations made (taxonomies, the editors' groups) is back for the next tests.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -54,6 +55,8 @@ def test_a_reader_filters_by_sector_opens_a_case_follows_the_company_and_pages(l
     catalogue()
     page = tab.page
     page.goto(f"{live_server.url}/cases/")
+    assert not page.get_by_label("Retail").is_visible()  # the filters are folded above the results
+    page.locator(".filter-panel > summary").click()
     page.get_by_label("Retail").check()
     page.locator("form.filters").get_by_role("button").first.click()
     page.wait_for_url("**/cases/?*sector=retail*")
@@ -81,6 +84,8 @@ def test_a_reader_does_the_same_with_the_keyboard_only(live_server, tab):
     catalogue()
     page = tab.page
     page.goto(f"{live_server.url}/cases/")
+    tab_to(page, ".filter-panel > summary")
+    page.keyboard.press("Enter")  # unfolds the filters
     tab_to(page, 'input[name="sector"][value="retail"]')
     page.keyboard.press("Space")
     assert page.locator('input[name="sector"][value="retail"]').is_checked()
@@ -208,39 +213,61 @@ def test_an_editor_writes_a_case_a_chief_editor_publishes_it_and_readers_find_it
     del world
 
 
-# Accessibility and screenshots ---------------------------------------------------------------------------------
+# Every page type: accessibility, screenshots, width on a small phone, the list's first screen, fonts ------------
+
+PHONE_SCREEN = {"width": 390, "height": 844}
+SMALLEST_PHONE = {"width": 320, "height": 640}
 
 
-def accessible_pages(world):
-    """The main pages, each with the status it must answer: a page that is gone fails, it is not skipped."""
-    case = world["cases"][0]
+def page_types(world):
+    """Every kind of public page, each with the status it must answer: a page that is gone fails, it is not skipped."""
+    retracted = factories.incident(
+        company=world["bank"],
+        title="Banque Rouge charged twice",
+        status=Status.RETRACTED,
+        retraction_reason="The sources did not hold.",
+    )
     return {
-        "home": ("/", 200),
-        "list": ("/cases/?sector=retail", 200),
-        "case": (case.get_absolute_url(), 200),
+        "home": (reverse("incidents:home"), 200),
+        "list": (reverse("incidents:incident_list"), 200),
+        "list-filtered": (reverse("incidents:incident_list") + "?sector=retail&harm=refund-never-came", 200),
+        "search": (reverse("incidents:incident_list") + "?q=refund", 200),
+        "case": (world["cases"][0].get_absolute_url(), 200),
+        "retracted-case": (retracted.get_absolute_url(), 200),
         "company": (world["shop"].get_absolute_url(), 200),
         "sector": (world["retail"].get_absolute_url(), 200),
-        "insights": ("/insights/", 200),
-        "submit": ("/submit/", 200),
+        "sector-list": (reverse("incidents:sector_list"), 200),
+        "company-list": (reverse("incidents:company_list"), 200),
+        "lesson": (world["lesson"].get_absolute_url(), 200),
+        "insights": (reverse("incidents:insights"), 200),
+        "data": (reverse("incidents:data"), 200),
+        "corrections": (reverse("incidents:corrections"), 200),
+        "methodology": (reverse("incidents:methodology"), 200),
+        "about": (reverse("incidents:about"), 200),
+        "submit": (reverse("incidents:submit"), 200),
         "404": ("/no/such/page/", 404),
     }
 
 
-@pytest.mark.parametrize("language", ["en", "fr"])
-def test_axe_finds_no_violation_on_the_main_pages(live_server, context, tab, language):
+def visit(page, base, language, name, url, status):
+    """Open a page in a language (French pages live under /fr/) and check it answered as it must."""
+    prefix = "" if language == "en" else f"/{language}"
+    assert page.goto(f"{base}{prefix}{url}").status == status, name
+    assert page.locator("html").get_attribute("lang") == language, name
+
+
+@pytest.mark.parametrize(("language", "scheme"), [("en", "light"), ("fr", "light"), ("en", "dark"), ("fr", "dark")])
+def test_axe_finds_no_violation_on_any_page_type(live_server, tab, language, scheme):
     from axe_playwright_python.sync_playwright import Axe
 
     world = catalogue()
-    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
     axe = Axe()
     page = tab.page
+    page.emulate_media(color_scheme=scheme)  # both colour schemes must keep their contrast
     violations = {}
-    prefix = "" if language == "en" else f"/{language}"  # French pages live under /fr/
-    for name, (url, status) in accessible_pages(world).items():
-        assert page.goto(f"{live_server.url}{prefix}{url}").status == status, name
-        assert page.locator("html").get_attribute("lang") == language, name
-        results = axe.run(page)
-        found = results.response["violations"]
+    for name, (url, status) in page_types(world).items():
+        visit(page, live_server.url, language, name, url, status)
+        found = axe.run(page).response["violations"]
         if found:
             violations[name] = [
                 f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}" for v in found
@@ -249,11 +276,118 @@ def test_axe_finds_no_violation_on_the_main_pages(live_server, context, tab, lan
     assert not violations, violations
 
 
-def test_screenshots_of_the_main_pages_at_phone_and_desktop_widths(live_server, tab):
+def test_screenshots_of_every_page_type_in_both_languages_at_phone_and_desktop_widths(live_server, tab):
+    """Written to screenshots/ (not committed) for a person to look at; `make screenshots` refreshes them."""
     world = catalogue()
     page = tab.page
-    for name, (url, status) in accessible_pages(world).items():
-        assert page.goto(f"{live_server.url}{url}").status == status, name
-        screenshot(page, name)
+    for language in ("en", "fr"):
+        for name, (url, status) in page_types(world).items():
+            visit(page, live_server.url, language, name, url, status)
+            screenshot(page, f"{name}-{language}")
+            tab.check()
+    assert (SCREENSHOTS / "list-filtered-fr-phone.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_no_page_type_scrolls_sideways_on_a_320_px_phone_and_each_links_to_the_tips_form(
+    live_server, context, tab, language
+):
+    world = catalogue()
+    page = tab.page
+    page.set_viewport_size(SMALLEST_PHONE)
+    too_wide, no_tip_link = {}, []
+    tips_form = ("" if language == "en" else f"/{language}") + reverse("incidents:submit")
+    for name, (url, status) in page_types(world).items():
+        visit(page, live_server.url, language, name, url, status)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > SMALLEST_PHONE["width"]:
+            too_wide[name] = width
+        if not page.locator(f'a.tell-us[href="{tips_form}"]').count():
+            no_tip_link.append(name)
         tab.check()
-    page.set_viewport_size(DESKTOP)
+    assert too_wide == {}
+    assert no_tip_link == []
+
+
+def first_screen(page):
+    """Where the list's first case, the header and its sections are, in pixels from the top of the page."""
+    return page.evaluate(
+        """() => {
+          const box = (selector) => document.querySelector(selector).getBoundingClientRect();
+          const tops = [...document.querySelectorAll('.nav a')].map((a) => Math.round(a.getBoundingClientRect().top));
+          return {card: box('.case-card').top, title: box('.case-card-title').bottom,
+                  header: box('.site-header').height, navRows: new Set(tops).size};
+        }"""
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_on_a_phone_the_first_case_shows_in_the_first_screen_below_the_folded_filters(live_server, tab, language):
+    catalogue()
+    page = tab.page
+    page.set_viewport_size(PHONE_SCREEN)
+    prefix = "" if language == "en" else f"/{language}"
+    page.goto(f"{live_server.url}{prefix}/cases/?sector=retail&harm=refund-never-came")
+    summary = page.locator(".filter-panel > summary")
+    assert summary.inner_text() == {"en": "Filters (2 active)", "fr": "Filtres (2\u00a0actifs)"}[language]
+    assert not page.get_by_role(
+        "button", name={"en": "Apply filters", "fr": "Appliquer les filtres"}[language]
+    ).is_visible()
+    where = first_screen(page)
+    assert where["title"] <= PHONE_SCREEN["height"], where  # the first case's whole title is on the first screen
+    assert where["header"] <= 110, where  # two rows: the brand and its tools, then the sections
+    assert where["navRows"] == 1, where  # the sections never wrap, so no word is left alone on a line
+    summary.click()
+    assert page.locator('input[name="sector"][value="retail"]').is_checked()
+    tab.check()
+
+
+def test_a_case_page_starts_below_the_header_with_its_key_facts_beside_the_headline(live_server, tab):
+    world = catalogue()
+    page = tab.page
+    page.goto(f"{live_server.url}{world['cases'][0].get_absolute_url()}")
+    where = page.evaluate(
+        """() => {
+          const box = (selector) => document.querySelector(selector).getBoundingClientRect();
+          const title = box('.case-header h1');
+          return {header: box('.site-header').bottom, kicker: box('.case-kicker').top, title: title.top,
+                  facts: box('.key-facts').top, factsLeft: box('.key-facts').left, titleRight: title.right};
+        }"""
+    )
+    assert where["kicker"] - where["header"] >= 16, where  # the breadcrumb has room to breathe
+    assert where["facts"] <= where["title"], where  # the key facts start at the top of their column
+    assert where["factsLeft"] > where["titleRight"], where  # beside the headline, not below it
+    page.set_viewport_size(PHONE_SCREEN)
+    assert page.locator(".key-facts").bounding_box()["y"] > page.locator(".case-header h1").bounding_box()["y"]
+    tab.check()
+
+
+# The canvas measures a text in the site's face backed by two very different fallbacks: the same width both ways
+# means the site's own fonts drew every character.
+DRAWN_BY_THE_SITE_FONT = """async ([family, text]) => {
+  await document.fonts.ready;
+  await document.fonts.load(`16px ${family}`, text);
+  const context = document.createElement('canvas').getContext('2d');
+  const width = (fallback) => { context.font = `16px ${family}, ${fallback}`; return context.measureText(text).width; };
+  return [width('monospace'), width('serif')];
+}"""
+
+
+def test_the_web_fonts_come_from_the_site_and_draw_every_french_character(live_server, tab):
+    world = catalogue()
+    page = tab.page
+    page.goto(f"{live_server.url}/fr{world['cases'][0].get_absolute_url()}")
+    french = "éèêàçôûœŒÉÇ«»€’…—"
+    for family in ('"Source Serif 4"', '"Inter"'):
+        with_monospace, with_serif = page.evaluate(DRAWN_BY_THE_SITE_FONT, [family, french])
+        assert with_monospace == with_serif, family
+        # The narrow no-break space French puts before ; ! ? is drawn in the face too, narrower than a space.
+        narrow = page.evaluate(DRAWN_BY_THE_SITE_FONT, [family, "\u202f"])
+        space = page.evaluate(DRAWN_BY_THE_SITE_FONT, [family, " "])
+        assert narrow[0] == narrow[1] and 0 < narrow[0] < space[0], (family, narrow, space)
+    fonts = page.evaluate(
+        "performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.woff2'))"
+    )
+    assert fonts and all(url.startswith(f"{live_server.url}/static/fonts/") for url in fonts), fonts
+    assert any("source-serif-4-latin-wght-normal" in url for url in fonts), fonts
+    tab.check()
