@@ -141,13 +141,17 @@ ids = list(Incident.objects.published().values_list("pk", "slug"))
 rng.shuffle(ids)
 cases = ["/cases/%d/%s/" % row for row in ids[:COLD_CASES]]
 sorts = [key for key in SORTS if key != "newest"]
-lists = ["/cases/?page=%d" % n for n in range(1, 401)]
+def paged(url, n):  # page 1 has no page parameter (?page=1 redirects to the list's short address)
+    return url if n == 1 else url + ("&" if "?" in url else "?") + "page=%d" % n
+lists = [paged("/cases/", n) for n in range(1, 401)]
 for i, slug in enumerate(Sector.objects.order_by("slug").values_list("slug", flat=True)):
     sort = sorts[i % len(sorts)]
-    lists += ["/cases/?sector=%s&page=%d" % (slug, n) for n in range(1, 41)]
-    lists += ["/cases/?sector=%s&sort=%s&page=%d" % (slug, sort, n) for n in range(1, 41)]
-words = ["facture", "refund", "retard", "parcel", "bank", "train", "insurance", "colis", "flight", "fraud"]
-searches = ["/cases/?q=%s&page=%d" % (word, n) for word in words for n in range(1, 41)]
+    lists += [paged("/cases/?sector=%s" % slug, n) for n in range(1, 41)]
+    lists += [paged("/cases/?sector=%s&sort=%s" % (slug, sort), n) for n in range(1, 41)]
+words = ["facture", "refund", "retard", "parcel", "bank", "train", "insurance", "colis", "flight", "fraud", "delay",
+         "remboursement", "internet", "contract", "invoice", "apology", "excuses", "assurance", "vol", "dress",
+         "energy", "phone", "water", "card", "account"]
+searches = [paged("/cases/?q=%s" % word, n) for word in words for n in range(1, 41)]
 lists = lists[: COLD_LISTS - 200] + searches[: max(200, COLD_LISTS - len(lists))]
 rng.shuffle(lists)
 print(json.dumps({"pages": pages, "cold cases": cases, "cold lists": lists[:COLD_LISTS]}))

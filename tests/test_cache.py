@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from incidents.caching import generation
 from incidents.caching.backend import RedisCache
 from incidents.caching.generation import bump_generation, catalogue_generation, filter_query
-from incidents.caching.lists import CataloguePaginator, cached_facets
+from incidents.caching.lists import PAGES_PER_READ, CataloguePaginator, cached_facets
 from incidents.caching.pages import PageCacheMiddleware, page_cache_key
 from incidents.filters import IncidentFilterSet
 from incidents.models import Incident, Status
@@ -274,16 +274,21 @@ def test_responses_that_set_cookies_or_are_errors_are_not_cached(client):
 def test_pages_list_the_same_cases_as_plain_offset_paging():
     call_command("generate_cases", count=320, companies=20, batch_size=160, verbosity=0)
     cases = Incident.objects.published().with_related().newest()
-    paginator = CataloguePaginator(cases, 20)
-    for number in (1, paginator.num_pages - 1, paginator.num_pages):
-        expected = list(cases.values_list("pk", flat=True)[(number - 1) * 20 : number * 20])
+    paginator = CataloguePaginator(cases, 5)  # 20 pages' ids are read at once: 3 reads for 60 pages
+    assert paginator.num_pages > 2 * PAGES_PER_READ + 3
+    blocks_read = set()
+    for number in (1, 2, PAGES_PER_READ, PAGES_PER_READ + 1, 2 * PAGES_PER_READ + 3, paginator.num_pages):
+        expected = list(cases.values_list("pk", flat=True)[(number - 1) * 5 : number * 5])
         with CaptureQueriesContext(connection) as ctx:
             page = paginator.page(number)
             listed = [case.pk for case in page.object_list]
             [case.company.sector.name for case in page.object_list]
             [list(case.harm_types.all()) for case in page.object_list]
-        assert listed == expected
-        assert len(ctx.captured_queries) == 4  # ids, rows with company and sector, harm types, costs (count known)
+        assert listed == expected, number
+        block = (number - 1) // PAGES_PER_READ
+        # rows with company and sector, harm types, costs; and the ids of its block of pages, unless read already
+        assert len(ctx.captured_queries) == 3 + (block not in blocks_read), number
+        blocks_read.add(block)
 
 
 def test_cached_cards_read_no_rows_and_an_edit_refreshes_them(settings):
