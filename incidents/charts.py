@@ -491,7 +491,9 @@ def delay_boxes(uid, title, description, rows, note):
             )
         )
         parts.append(element("g", None, "".join(group)))
-        parts.append(text(x1 + 10, middle + 4, f"{days_text(row['median'])} · n = {number(row['n'])}", font_size="12"))
+        # The median, and n beneath it: on one line, "about 14 months · n = 34" ran past the chart's edge.
+        parts.append(text(x1 + 10, middle, days_text(row["median"]), font_size="12"))
+        parts.append(text(x1 + 10, middle + 12, f"n = {number(row['n'])}", font_size="11", fill=MUTED))
     lines = wrap(note, WIDTH, 12)
     for i, line in enumerate(lines):
         parts.append(text(0, axis_y + 36 + 16 * i, line, font_size="12", fill=MUTED))
@@ -563,7 +565,7 @@ def price_pairs(uid, title, description, rows, currency):
     amounts = [value for row in rows for value in (row["remedy"], row["bad_buzz"])] or [1, 10]
     low = math.floor(math.log10(min(amounts)))
     high = max(math.ceil(math.log10(max(amounts))), low + 1)
-    x0, x1 = 24, 540
+    x0, x1 = 44, 540  # room for half of the first amount label ("1 000 USD") left of its tick
     row_height, top = 62, 50
 
     def x(value):

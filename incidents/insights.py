@@ -240,8 +240,8 @@ def price_point_rows(points):
                 "label": f"{p['company']} · {reference(p['pk'])} · {point_title(p)}",
                 "bad_buzz": float(item.bad_buzz.central),
                 "remedy": float(item.remedy.central),
-                "bad_buzz_text": item.bad_buzz.central_text,
-                "remedy_text": item.remedy.central_text,
+                "bad_buzz_text": item.bad_buzz.text,
+                "remedy_text": item.remedy.text,
                 "figure": item.figure,
                 "tooltip": _("%(title)s (%(company)s): bad buzz %(bad)s ÷ remedy %(remedy)s = %(ratio)s")
                 % {
