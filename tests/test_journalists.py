@@ -436,7 +436,7 @@ def test_every_case_page_offers_sharing_embedding_citing_and_telling_us(client, 
     assert client.get(code["src"].removeprefix("http://testserver")).status_code == 200
     # The citation, as selectable text; and the way to tell us one's own story.
     assert f"(SC-{case.pk:04d})" in box.select_one(".cite-box pre.cite-text").text
-    assert box.select_one(f'.tell-us a[href="{prefix}/submit/"]')
+    assert box.select_one(f'.case-tell-us a[href="{prefix}/submit/"]')
 
 
 def test_a_preview_has_no_share_box(client, case):

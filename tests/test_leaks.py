@@ -81,6 +81,8 @@ PUBLIC_SURFACES = [
     Surface("hidden company Atom feed", "/companies/{w.hidden_company.slug}/feed/atom/", "feed"),
     Surface("sector feed", "/sectors/{w.sector.slug}/feed/", "feed"),
     Surface("sector Atom feed", "/sectors/{w.sector.slug}/feed/atom/", "feed"),
+    Surface("lesson feed", "/lessons/{w.lesson.slug}/feed/", "feed"),
+    Surface("lesson Atom feed", "/lessons/{w.lesson.slug}/feed/atom/", "feed"),
     Surface("sitemap", "/sitemap.xml", "feed"),
     *[
         Surface(f"sitemap of {section}", f"/sitemap-{section}.xml", "feed")
@@ -118,6 +120,7 @@ CASE_SURFACES = [
     Surface("share card", "/cases/{w.pk}/card.png", "image"),
     Surface("embed", "/cases/{w.pk}/embed/"),
     Surface("revision", "/cases/{w.pk}/revisions/{w.revision}/"),
+    Surface("share on Mastodon", "/cases/{w.pk}/share/mastodon/?server=piaille.fr"),
 ]
 # A retracted case's page and embed stay as tombstones (citations and embeds elsewhere keep working, and say it
 # was retracted); its share card is gone.
