@@ -368,7 +368,7 @@ def turning_chart(rows, uid="turning-points"):
         "svg": charts.horizontal_bars(uid, title, description, bars),
         "description": description,
         "table": {
-            "caption": _("Turning points by channel"),
+            "caption": _("Turning-point events and cases, by channel"),  # not the chart's title: two regions, two names
             "head": head(_("Channel"), _("Turning-point events"), _("Cases")),
             "rows": [
                 [

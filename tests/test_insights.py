@@ -397,3 +397,14 @@ def test_many_costed_cases_make_a_histogram_and_a_table_of_extremes(client):
     assert "The 10 highest and 10 lowest ratios of 45; the CSV has every case." in section
     assert section.count("Costed case") == 20 + 1  # the table's rows, and the highest case in the description
     assert len(csv_rows(client, "price-of-not-apologising")) == 45
+
+
+def test_ids_and_region_names_are_unique_on_the_page(client, data):
+    """The HTML checker's duplicate ids ("apology-title" was the section's heading and the chart's <title>) and
+    axe's landmark-unique (a chart and its table named alike)."""
+    html = get(client, reverse("incidents:insights")).text
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    regions = re.findall(r'role="region" aria-label="([^"]+)"', html)
+    assert len(regions) == len(set(regions)), sorted(r for r in regions if regions.count(r) > 1)
+    assert "<a " not in "".join(svgs(html))  # no link inside a chart (axe: nested-interactive)
