@@ -10,7 +10,7 @@ MANAGE := $(BIN)/python manage.py
 # Local commands run with debug on unless told otherwise; production sets DJANGO_SECRET_KEY instead.
 DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
 
-.PHONY: install db run test mutation lint format messages check-messages lock clean bench backup screenshots
+.PHONY: install db run test mutation lint format messages check-messages lock clean bench backup screenshots lighthouse
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -79,6 +79,11 @@ bench: install
 # committed), from the browser test that takes them; needs Debian's Chromium.
 screenshots: install
 	$(BIN)/python -m pytest tests/test_browser.py -m browser -p no:randomly -k screenshots_of_every_page_type
+
+# Lighthouse (docs/design.md): the home page, the case list and a case page served as in production, scored on a
+# phone and on a desk; fails below 100. Needs node, npm and Debian's Chromium; not part of CI (a few minutes).
+lighthouse: install
+	$(BIN)/python scripts/lighthouse.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
