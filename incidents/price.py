@@ -200,6 +200,25 @@ def case_price(lines) -> Price | None:
     )
 
 
+def headline_line(lines):
+    """The cost line a case card shows when the case has no price: its largest bad-buzz estimate, else its
+    largest fine or compensation (compared across currencies at the sorting rates of `amount_in_eur`)."""
+    for kinds in ((CostKind.BAD_BUZZ,), (CostKind.FINE, CostKind.COMPENSATION)):
+        candidates = [line for line in lines if line.kind in kinds and line.amount_in_eur() is not None]
+        if candidates:
+            return max(candidates, key=lambda line: line.amount_in_eur())
+    return None
+
+
+def line_text(line) -> str:
+    """One cost line as a headline writes it: "$185 million", or "€3 million – €5 million" for a range."""
+    if line.amount_high is not None and line.amount_high != line.amount_low:
+        return (
+            f"{format_big_money(line.amount_low, line.currency)} – {format_big_money(line.amount_high, line.currency)}"
+        )
+    return format_big_money(line.amount_low, line.currency)
+
+
 @dataclass(frozen=True)
 class Line:
     """A cost line read with `values_list(*LINE_FIELDS)`: what `case_price` needs, without a model instance."""

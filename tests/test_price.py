@@ -77,6 +77,17 @@ def test_the_largest_bad_buzz_picks_the_currency():
     assert (price.case_price(case.costs.all()).currency, price.case_price(case.costs.all()).number) == ("EUR", "900")
 
 
+def test_a_case_without_a_price_headlines_its_largest_figure():
+    case = factories.incident()
+    assert price.headline_line(case.costs.all()) is None
+    factories.cost(case, "1000", "EUR", CostKind.COMPENSATION)
+    fine = factories.cost(case, "3000000", "EUR", CostKind.FINE, amount_high=Decimal("5000000"))
+    assert price.headline_line(case.costs.all()) == fine
+    assert price.line_text(fine) == "€3 million – €5 million"
+    bad = factories.cost(case, "20000", "USD", CostKind.BAD_BUZZ)
+    assert price.headline_line(case.costs.all()) == bad  # a bad buzz comes first, however small
+
+
 def test_prices_of_reads_every_case_in_one_query(django_assert_num_queries):
     for amount in ("1000", "5000", "20000"):
         case = factories.incident()
@@ -150,5 +161,8 @@ def test_cards_home_and_lesson_pages_show_the_figures(client, demo):
     assert "What it cost, case by case" in page
     assert "×86,000" in page  # the chart and table of the lesson's cases
     assert 'class="price-compact"' in page  # and the compact figure on each card that has one
+    # A card without a price names the case's largest figure: its bad buzz, else its largest fine or compensation.
+    assert re.search(r'price-compact-label">(Fine|Compensation paid)</span> <strong>[$€£]', page)
+    assert page.count('class="price-compact"') >= 8
     sector = client.get(demo.company.sector.get_absolute_url()).content.decode()
     assert "Price of not apologising:" in sector and "×86,000" in sector

@@ -38,6 +38,14 @@ def iso_datetime(value):
 
 
 @register.simple_tag
+def case_headline_cost(case):
+    """The figure a card shows when the case has no price of not apologising (incidents.price): its kind and
+    amount, or None."""
+    line = price.headline_line(case.costs.all())
+    return {"label": line.get_kind_display(), "text": price.line_text(line)} if line else None
+
+
+@register.simple_tag
 def case_price(case):
     """The case's price of not apologising (incidents.price.Price), or None: `{% case_price case as price %}`.
     Reads `case.costs.all()`, prefetched by `Incident.objects.with_related()`."""
