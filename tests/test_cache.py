@@ -24,7 +24,7 @@ from incidents.caching.generation import bump_generation, catalogue_generation, 
 from incidents.caching.lists import PAGES_PER_READ, CataloguePaginator, cached_facets
 from incidents.caching.pages import PageCacheMiddleware, page_cache_key
 from incidents.filters import IncidentFilterSet
-from incidents.models import Incident, Status
+from incidents.models import ApologyQuality, Incident, Status
 from tests import factories, insights_data
 
 pytestmark = pytest.mark.django_db
@@ -308,15 +308,39 @@ def test_cached_cards_read_no_rows_and_an_edit_refreshes_them(settings):
 
 
 def test_facet_counts_are_computed_once_for_every_order_of_the_same_filters(monkeypatch):
-    factories.incident(title="Counted once")
+    factories.incident(title="Counted once", harm_types=[factories.harm_type(slug="counted")])
     computed = []
-    facets = IncidentFilterSet.facets
-    monkeypatch.setattr(IncidentFilterSet, "facets", lambda self: computed.append(1) or facets(self))
+    summary = IncidentFilterSet.facet_summary
+    monkeypatch.setattr(IncidentFilterSet, "facet_summary", lambda self: computed.append(1) or summary(self))
     for query in ("country=FR&q=counted", "q=counted&country=FR", "q=counted&country=FR&sort=cost&page=2"):
         cached_facets(IncidentFilterSet(QueryDict(query)))
     assert len(computed) == 1
+    # Sectors, apology levels and one harm read the same summary: no new count for a new combination of them.
+    cached_facets(IncidentFilterSet(QueryDict("q=counted&country=FR&apology=none&harm=counted")))
+    assert len(computed) == 1
     cached_facets(IncidentFilterSet(QueryDict("country=BE")))
     assert len(computed) == 2
+
+
+def test_facets_read_from_the_summary_are_those_counted_on_the_list():
+    sectors = [factories.sector(slug=f"facet-sector-{i}") for i in range(2)]
+    harms = [factories.harm_type(slug=f"facet-harm-{i}") for i in range(3)]
+    levels = list(ApologyQuality)
+    for i in range(14):  # cases with none, one or two harms, in both sectors, at several apology levels
+        factories.incident(
+            company=factories.company(sector=sectors[i % 2]),
+            apology_quality=levels[i % 4],
+            harm_types=harms[i % 2 : i % 2 + i % 3],
+        )
+    summary = IncidentFilterSet(QueryDict("")).facet_summary()
+    for sector in ("", "facet-sector-0", "facet-sector-0&sector=facet-sector-1"):
+        for apology in ("", levels[0].slug, f"{levels[1].slug}&apology={levels[2].slug}"):
+            for harm in ("", "facet-harm-1", "facet-harm-2"):
+                query = QueryDict(f"sector={sector}&apology={apology}&harm={harm}")
+                filterset = IncidentFilterSet(query)
+                assert filterset.summary_tells_facets
+                assert filterset.facets_from_summary(summary) == filterset.facets(), query.urlencode()
+    assert not IncidentFilterSet(QueryDict("harm=facet-harm-1&harm=facet-harm-2")).summary_tells_facets
 
 
 # Redis, and two app servers sharing it -----------------------------------------------------------

@@ -121,8 +121,19 @@ def cached_facets(filterset):
     Labels declared in code (lazy translations) are kept out of the cache and read again from the form's
     choices: unpickling a lazy string rebuilds its class, which cost more than the rest of the facets."""
     query = filter_query(filterset.data, filterset.filter_params)
-    stored = cached("facets", query, lambda: _storable(filterset.facets()), timeout=settings.PAGE_CACHE_SECONDS)
+    stored = cached("facets", query, lambda: _storable(_facets(filterset)), timeout=settings.PAGE_CACHE_SECONDS)
     return {name: _relabelled(filterset, name, options) for name, options in stored.items()}
+
+
+def _facets(filterset):
+    """Read from the summary of the list without its sector, harm and apology filters (`facet_summary()`), kept
+    per generation and shared by every combination of those filters: the first reader of /cases/?sector=x
+    or ?apology=none pays no facet query when /cases/ was read before (each rescanned the whole catalogue)."""
+    if not filterset.summary_tells_facets:
+        return filterset.facets()
+    base = filter_query(filterset.data, [name for name in filterset.filter_params if name not in filterset.FACETED])
+    summary = cached("facet-summary", base, filterset.facet_summary, timeout=settings.PAGE_CACHE_SECONDS)
+    return filterset.facets_from_summary(summary)
 
 
 def _storable(facets):
