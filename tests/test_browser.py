@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from incidents.models import Incident, Status
 from tests import factories
-from tests.browser.fixtures import SCREENSHOTS, screenshot, tab_to
+from tests.browser.fixtures import DESKTOP, SCREENSHOTS, screenshot, tab_to
 
 # serialized_rollback: the data migrations made (taxonomies, the editors' groups) is back for the next tests.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -338,6 +338,19 @@ def test_on_a_phone_the_first_case_shows_in_the_first_screen_below_the_folded_fi
     assert where["navRows"] == 1, where  # the sections never wrap, so no word is left alone on a line
     summary.click()
     assert page.locator('input[name="sector"][value="retail"]').is_checked()
+    tab.check()
+
+
+@pytest.mark.parametrize("size", [PHONE_SCREEN, DESKTOP])
+def test_the_home_page_opens_on_one_search_box(live_server, tab, size):
+    catalogue()
+    page = tab.page
+    page.set_viewport_size(size)
+    page.goto(f"{live_server.url}/")
+    visible = page.locator('input[type="search"]:visible').all()
+    assert [box.get_attribute("id") for box in visible] == ["home-q"]
+    page.goto(f"{live_server.url}/sectors/")  # elsewhere the header has one
+    assert page.locator('input[type="search"]:visible').count() == (1 if size == DESKTOP else 0)
     tab.check()
 
 
