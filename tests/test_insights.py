@@ -227,7 +227,7 @@ def test_a_sector_without_published_cases(client, data):
     empty = factories.sector(name="Quiet sector", slug="quiet")
     factories.incident(company=factories.company(sector=empty), status=Status.DRAFT)
     html = squash(get(client, empty.get_absolute_url()).text)
-    assert "Quiet sector next to All sectors" in html
+    assert "Quiet sector next to all sectors" in html  # no capital inside a title
     assert "No published case yet." in html
     assert 'class="chart-svg"' not in html
 
@@ -325,9 +325,12 @@ def test_company_page_shows_its_record_next_to_its_sector(client, data):
 def test_sector_page_shows_its_record_next_to_the_catalogue(client, data):
     rail = data["sectors"][1]
     html = squash(get(client, rail.get_absolute_url()).text)
-    assert "Rail next to All sectors" in html
+    assert "Rail next to all sectors" in html
     assert delay_cells("Rail", 4, "about 2 weeks") in html
     assert delay_cells("All sectors", 8, "7 days") in html
+    french = squash(get(client, "/fr" + rail.get_absolute_url()).text)
+    assert " et tous les secteurs, côte à côte" in french  # no capital in the middle of a French title
+    assert "Tous les secteurs" in french  # a row's label keeps its capital
 
 
 def test_navigation_and_french(client, data):

@@ -3,6 +3,7 @@
 from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from incidents import charts, price, stats
 from incidents.insights import (
@@ -52,15 +53,25 @@ def insights_record(subject):
     if isinstance(subject, Company):
         data = stats.company_record(subject)
         own, wider = subject.name, sector_label(subject.sector.name)
+        wider_in_sentence = wider
         uid = f"company-{subject.pk}"
         filter_query = f"company={subject.slug}"
     else:
         data = stats.sector_record(subject)
         own, wider = sector_label(subject.name), _("All sectors")
+        # Inside a sentence or a title ("Airlines and all sectors"), not a capital in the middle of it.
+        wider_in_sentence = pgettext("inside a sentence", "all sectors")
         uid = f"sector-{subject.pk}"
         filter_query = f"sector={subject.slug}"
     summary = data["summary"]
-    context = {"own": own, "wider": wider, "uid": uid, "summary": summary, "subject": subject}
+    context = {
+        "own": own,
+        "wider": wider_in_sentence,
+        "wider_label": wider,
+        "uid": uid,
+        "summary": summary,
+        "subject": subject,
+    }
     context["insights_url"] = f"{reverse('incidents:insights')}?{filter_query}"
     if not summary["own"]["cases"]:
         return context
@@ -75,7 +86,7 @@ def insights_record(subject):
             delay_row(name, data[kind][key], measure, summary[key][f"with_{kind}"], strong=key == "own")
             for key, name in (("own", own), ("wider", wider))
         ]
-    names = {"own": own, "wider": wider}
+    names = {"own": own, "wider": wider_in_sentence}
     context.update(
         apology=apology_chart(apology_rows, f"{uid}-apology", _("Apology quality: %(own)s and %(wider)s") % names),
         response=delay_chart(
