@@ -3,8 +3,10 @@
 Every variable is listed, with a comment, in `.env.example` and the README.
 """
 
+import hashlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -139,6 +141,18 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "incidents.caching.backend.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sevices"}}
+    if not TESTING:
+        # Each worker caches in its own memory, so the catalogue generation (incidents/caching/generation.py) is
+        # kept in a file that every worker of this machine reads: an edit made through one worker refreshes what
+        # every worker has cached, on its next request. One directory per database (DJANGO_GENERATION_DIR).
+        _database = DATABASES["default"]
+        _named = f"{_database.get('HOST')}:{_database.get('PORT')}/{_database.get('NAME')}".encode()
+        CACHES["generation"] = {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("DJANGO_GENERATION_DIR", "").strip()
+            or Path(tempfile.gettempdir()) / f"sevices-generation-{hashlib.blake2b(_named, digest_size=6).hexdigest()}",
+            "TIMEOUT": None,  # the generation never expires
+        }
 # Whole pages for anonymous readers (incidents/caching/pages.py), fresh after every edit. Only correct with a cache
 # that every worker shares (Redis): with per-process local memory an edit would refresh only the worker that saw it.
 PAGE_CACHE_ENABLED = env_bool("DJANGO_PAGE_CACHE", bool(REDIS_URL) or TESTING)

@@ -409,6 +409,53 @@ def test_an_edit_through_one_app_server_shows_on_the_other(live_server, redis_ur
             server.wait(timeout=20)
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_without_redis_an_edit_through_one_worker_shows_on_every_worker(tmp_path, settings):
+    """Each worker caches cards and case pages in its own memory; the generation they are keyed on is in a file
+    that every worker reads (DJANGO_GENERATION_DIR), so an edit made through one refreshes them all."""
+    case = factories.incident(title="Cached by every worker")
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    database_url = f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DJANGO_PAGE_CACHE")}
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_GENERATION_DIR=str(tmp_path),
+        DJANGO_DEBUG="1",  # static files from the finders: no collectstatic needed
+        DJANGO_LOG_LEVEL="ERROR",
+    )
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "sevices.wsgi", "--workers", "3", "--bind", f"127.0.0.1:{port}"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            try:
+                fetch(port, "/healthz")
+                break
+            except OSError:
+                time.sleep(0.1)
+        for _ in range(12):  # every worker renders the card and keeps it in its own memory
+            assert "Cached by every worker" in fetch(port, "/cases/")[1]
+        # The edit, as the admin (another worker) saves it: it bumps the generation in the workers' file.
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "an-admin-worker"},
+            "generation": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(tmp_path),
+                "TIMEOUT": None,
+            },
+        }
+        case.title = "Edited through another worker"
+        case.save()
+        for _ in range(12):
+            body = fetch(port, "/cases/")[1]
+            assert "Edited through another worker" in body and "Cached by every worker" not in body
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
 @pytest.fixture
 def redis_cache(redis_url, settings):
     """The production cache backend (incidents.caching.backend.RedisCache) on a real Redis server, for one test."""

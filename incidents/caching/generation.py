@@ -14,12 +14,15 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import translation
 
 GENERATION_KEY = "catalogue:generation"
+# The cache that holds the generation when the settings name one: without Redis, the default cache is each
+# worker's own memory, and the generation must be one for all of a machine's workers (sevices/settings.py).
+GENERATION_CACHE = "generation"
 # Part of every page and card key: entries written in an older shape by an earlier release are never read.
 ENTRY_FORMAT = "v3"
 # What `cached()` keeps expires on its own too (a bound on staleness with a per-process cache).
@@ -54,16 +57,32 @@ def remember_generation(generation) -> None:
         _memo.generation = generation
 
 
+def _store():
+    """Where the generation lives: the "generation" cache when the settings name one, else the default cache
+    (Redis in production, where it is read along with a cached page in one round trip)."""
+    return caches[GENERATION_CACHE] if GENERATION_CACHE in settings.CACHES else cache
+
+
+def read_with_generation(keys):
+    """The catalogue generation (None if not stored yet) and what the default cache holds at `keys`: one
+    round trip when the generation lives in the default cache."""
+    if GENERATION_CACHE in settings.CACHES:
+        return caches[GENERATION_CACHE].get(GENERATION_KEY), cache.get_many(keys)
+    found = cache.get_many([GENERATION_KEY, *keys])
+    return found.pop(GENERATION_KEY, None), found
+
+
 def catalogue_generation() -> int:
     """The catalogue's current generation: part of every cache key that depends on published data."""
     if _memo.generation is not None:
         return _memo.generation
-    generation = cache.get(GENERATION_KEY)
+    store = _store()
+    generation = store.get(GENERATION_KEY)
     if generation is None:
         # First use, or the cache lost it: start from the clock (in microseconds, far ahead of any run of
         # bumps), so that a number already used is not handed out again.
-        cache.add(GENERATION_KEY, time.time_ns() // 1000, timeout=None)
-        generation = cache.get(GENERATION_KEY)
+        store.add(GENERATION_KEY, time.time_ns() // 1000, timeout=None)
+        generation = store.get(GENERATION_KEY)
     if _memo.active:
         _memo.generation = generation
     return generation
@@ -81,11 +100,12 @@ def bump_generation() -> None:
 
 def _increment():
     _memo.generation = None
+    store = _store()
     try:
-        cache.incr(GENERATION_KEY)
+        store.incr(GENERATION_KEY)
     except ValueError:  # not there yet (first use or flushed cache)
         catalogue_generation()
-        cache.incr(GENERATION_KEY)
+        store.incr(GENERATION_KEY)
 
 
 def cached(scope: str, query: str, compute, timeout=CACHED_TIMEOUT):

@@ -27,9 +27,9 @@ from django.utils.http import parse_http_date_safe
 
 from incidents.caching.generation import (
     ENTRY_FORMAT,
-    GENERATION_KEY,
     catalogue_generation,
     generation_read_once,
+    read_with_generation,
     remember_generation,
 )
 from incidents.i18n import page_language
@@ -109,9 +109,9 @@ class PageCacheMiddleware:
             # The language of the page at this URL: its /fr/ prefix, or the reader's choice on the home page.
             key = page_cache_key(request, page_language(request))
             # One round trip for both: the entry is fresh only if it was built at the current generation.
-            looked_up = key, cache.get_many([GENERATION_KEY, key])
-        key, found = looked_up
-        remember_generation(found.get(GENERATION_KEY))
+            looked_up = key, *read_with_generation([key])
+        key, stored_generation, found = looked_up
+        remember_generation(stored_generation)
         generation = catalogue_generation()
         if (entry := fresh_entry(found.get(key), generation)) is not None:
             return self.replay(request, *entry)
@@ -160,10 +160,10 @@ class CachedPagesFirst:
         if not request_is_cacheable(request):
             return self.application(environ, start_response)
         key = page_cache_key(request, page_language(request))
-        found = cache.get_many([GENERATION_KEY, key])
-        entry = fresh_entry(found.get(key), found.get(GENERATION_KEY))
+        generation, found = read_with_generation([key])
+        entry = fresh_entry(found.get(key), generation)
         if entry is None:
-            environ[LOOKED_UP] = key, found
+            environ[LOOKED_UP] = key, generation, found
             return self.application(environ, start_response)
         status, headers, content = entry
         start_response(f"{status} {HTTPStatus(status).phrase}", [*headers, ("X-Page-Cache", "hit")])
