@@ -509,3 +509,30 @@ def test_a_tip_converted_by_a_french_editor_becomes_a_french_draft():
         case = draft_from_tip(tip, factories.chief_editor(), company=factories.company(), title="Facture", country="FR")
     assert (case.language, case.title_fr, case.summary_fr) == ("fr", "Facture", "Ma facture a triplé.")
     assert not case.title_en
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_on_a_phone_each_label_sits_above_its_field_and_the_summary_leads_to_the_fields(live_server, tab):
+    page = tab.page
+    page.set_viewport_size({"width": 375, "height": 800})
+
+    def assert_labels_above_fields():
+        for field in ("what_happened", "company_name", "when", "links", "contact_email"):
+            label = page.locator(f"label[for=id_{field}]").bounding_box()
+            box = page.locator(f"#id_{field}").bounding_box()
+            assert label["y"] + label["height"] <= box["y"], field  # stacked, never beside the input
+            assert abs(label["x"] - box["x"]) < 20, field  # one column, with or without help or error
+
+    page.goto(f"{live_server.url}{URL}")
+    assert_labels_above_fields()
+    page.locator("#id_what_happened").fill("Too short.")
+    page.locator("form.tip-form button[type=submit]").click()
+    page.wait_for_load_state()
+    summary = page.locator("#form-errors")
+    assert summary.get_by_role("link").count() == 2  # what happened, which company
+    assert_labels_above_fields()
+    summary.get_by_role("link", name="Which company? — This field is required.").click()
+    page.wait_for_url("**#id_company_name")
+    assert page.locator("#id_company_name").is_visible()
+    tab.check()
