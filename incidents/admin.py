@@ -10,21 +10,27 @@ was; the other language is optional, and the case's page and the publish action 
 
 import copy
 import dataclasses
+import json
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
-from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
+from django.core.paginator import Paginator
+from django.db import connection, models, transaction
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet, construct_instance
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import get_language, gettext, ngettext, ngettext_lazy
@@ -33,7 +39,8 @@ from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, T
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from incidents import services, tips, versions, workflow
+from incidents import search, services, tips, versions, workflow
+from incidents.caching import generation
 from incidents.forms import (
     ImageFormSet,
     IncidentAdminForm,
@@ -193,6 +200,90 @@ def admin_form(form, fieldsets, model_admin):
     return helpers.AdminForm(form, fieldsets, {}, model_admin=model_admin)
 
 
+def searched_text(search_term):
+    """What a search box held, trimmed; a NUL byte (which PostgreSQL refuses in a query) is dropped."""
+    return (search_term or "").replace("\x00", "").strip()
+
+
+# A list or search with more cases than this is counted by the database's estimate ("about 62,000 cases"), and a
+# search matching more is listed newest first rather than ranked: ranking reads every match's index entry.
+EXACT_UP_TO = 2000
+
+
+def at_most(queryset, limit):
+    """How many rows `queryset` has, counting no further than `limit` + 1: cheap however large the table."""
+    return queryset.order_by().values("pk")[: limit + 1].count()
+
+
+def estimated_count(queryset):
+    """PostgreSQL's planner estimate of the rows of `queryset` (from the table's statistics), or None elsewhere."""
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class CasePaginator(Paginator):
+    """Counts exactly up to EXACT_UP_TO cases, and beyond that takes the database's estimate (`estimated` is then
+    true, and the list says "about"): a count of 100,000 rows on every page of the list would cost more than the
+    page itself. The pages are the same slices; only the number of the last one may be approximate."""
+
+    estimated = False
+    counted = None  # at_most(object_list, EXACT_UP_TO) when the search already counted it
+
+    @cached_property
+    def count(self):
+        counted = self.counted if self.counted is not None else at_most(self.object_list, EXACT_UP_TO)
+        if counted <= EXACT_UP_TO:
+            return counted
+        estimate = estimated_count(self.object_list)
+        if estimate is None:
+            return self.object_list.count()
+        self.estimated = True
+        return max(estimate, counted)
+
+
+class OccurredYearFilter(admin.SimpleListFilter):
+    """The year a case happened in. Its list of years is read once per catalogue generation, not for every page
+    of the list (Django's date hierarchy read it from every case matching the list's search, each time)."""
+
+    title = _("year it happened")
+    parameter_name = "year"
+
+    def lookups(self, request, model_admin):
+        years = generation.cached(
+            "admin",
+            "case-years",
+            lambda: [day.year for day in Incident.objects.dates("occurred_on", "year", order="DESC")],
+        )
+        return [(str(year), str(year)) for year in years]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit() and len(value) == 4:
+            return queryset.filter(occurred_on__year=int(value))
+        return queryset
+
+
+class CaseChangeList(ChangeList):
+    """The list of cases reads the columns it shows, not a case's long texts and search documents (a case's
+    story can run to pages); the actions and the filters work on the whole rows as before."""
+
+    def get_results(self, request):
+        long_columns = [
+            f.attname
+            for f in Incident._meta.concrete_fields
+            if isinstance(f, models.TextField | SearchVectorField) and f.attname != "title"
+        ]
+        self.queryset = self.queryset.defer(*long_columns)
+        super().get_results(request)
+        self.estimated_count = getattr(self.paginator, "estimated", False)
+
+
 def searched_number(search_term):
     """The case number in a search for a reference (SC-0042) or a bare number (42), if it is one."""
     term = search_term.strip().upper().removeprefix("SC-")
@@ -220,17 +311,33 @@ class TranslationFilter(admin.SimpleListFilter):
         if self.value() == "both":
             return queryset.filter(available_in("en") & available_in("fr"))
         if self.value() in self.missing:
-            return queryset.filter(~available_in(self.missing[self.value()]))
+            return queryset.filter(lacks(self.missing[self.value()]))
         return queryset
 
 
+def lacks(language):
+    """Cases that cannot be read in `language`: a main text is missing there (the opposite of `available_in`)."""
+    condition = Q()
+    for name in MAIN_TEXTS:
+        condition |= Q(**{f"{name}_{language}__isnull": True}) | Q(**{f"{name}_{language}": ""})
+    return condition
+
+
 def needs_translation():
-    """How many cases cannot yet be read in each language, and in all: the count shown above the list."""
-    return Incident.objects.aggregate(
-        total=Count("pk", filter=~(available_in("en") & available_in("fr"))),
-        missing_fr=Count("pk", filter=~available_in("fr")),
-        missing_en=Count("pk", filter=~available_in("en")),
-    )
+    """How many cases cannot yet be read in each language, and in all: the count shown above the list.
+
+    Computed once per catalogue generation (every edit starts a new one): the texts it reads are the longest
+    columns of the table. Only cases not marked `translated` (saved in both languages) are read.
+    """
+
+    def count():
+        return Incident.objects.filter(translated=False).aggregate(
+            total=Count("pk"),
+            missing_fr=Count("pk", filter=lacks("fr")),
+            missing_en=Count("pk", filter=lacks("en")),
+        )
+
+    return generation.cached("admin", "needs-translation", count)
 
 
 class LanguageChanges(HistoricalRecordContextHelper):
@@ -280,11 +387,15 @@ class CompanyAdmin(LanguageColumns, TranslationAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["sector"]
     inlines = [CompanyAliasInline]
-    show_facets = admin.ShowFacets.ALWAYS
+    show_facets = admin.ShowFacets.ALLOW  # each count reads every case: on demand ("Show counts")
+    show_full_result_count = False
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("sector")
-        return queryset.annotate(n_cases=Count("incidents")).order_by("name")
+        # Each company's count of cases, computed for the rows shown (a join grouped over every case would count
+        # them all for each page of the list and each filter's choices).
+        cases = Incident.objects.filter(company=OuterRef("pk")).order_by().values("company")
+        n_cases = Coalesce(Subquery(cases.annotate(n=Count("pk")).values("n")), 0)
+        return super().get_queryset(request).select_related("sector").annotate(n_cases=n_cases).order_by("name")
 
     @admin.display(description=_("cases"), ordering="n_cases")
     def case_count(self, obj):
@@ -524,7 +635,7 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
         "translated",
         "status",
         "company",
-        "occurred_on",
+        "occurred",
         "apology_quality",
         "headline_cost",
         "sourced",
@@ -539,16 +650,25 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
         "harm_types",
         "language",
         TranslationFilter,
+        OccurredYearFilter,
         "featured",
     ]
     list_select_related = ["company"]
     search_fields = ["=id", *both("title"), "slug", "company__name", "company__aliases__name", *both("summary")]
-    search_help_text = _("Search by title, company or alias, or by number (42 or SC-0042).")
-    show_facets = admin.ShowFacets.ALWAYS
+    search_help_text = _(
+        "Search as on the site, in the language of this page: words of the title, texts, company or alias, "
+        "accents and endings ignored; or a number (42 or SC-0042), that case first."
+    )
+    # At 100,000 cases: the counts beside each filter cost a query over the whole table each ("Show counts" gives
+    # them), and the count of all cases beside a filtered one is left out.
+    show_facets = admin.ShowFacets.ALLOW
+    show_full_result_count = False
+    # Newest first, by number: the primary key's index answers at once, with or without a filter.
+    ordering = ["-id"]
     # Menus that search as one types: a harm or theme list shown whole (filter_horizontal) took 600 px.
     autocomplete_fields = ["company", "harm_types", "lessons"]
     prepopulated_fields = {"slug": ["title"]}
-    date_hierarchy = "occurred_on"
+    paginator = CasePaginator
     readonly_fields = ["created_at", "updated_at", "published_at", "retracted_at", "merged_into"]
     # Sources first: a cost, a reply or a promise saved after them can name a source added in the same form.
     inlines = [
@@ -679,32 +799,60 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
     # The list --------------------------------------------------------------------------------------
 
     def get_queryset(self, request):
+        # 1 or 0. A scalar subquery rather than EXISTS: PostgreSQL turns an EXISTS in the select list into a hash
+        # of every source (200,000 at 100,000 cases) built for a page of 50 cases.
+        one_source = Source.objects.filter(incident=OuterRef("pk")).order_by().annotate(one=Value(1)).values("one")
         return (
             super()
             .get_queryset(request)
             .select_related("company")
-            .annotate(has_source=Exists(Source.objects.filter(incident=OuterRef("pk"))))
+            .annotate(has_source=Coalesce(Subquery(one_source[:1]), 0))
         )
 
-    def get_search_results(self, request, queryset, search_term):
-        number = searched_number(search_term)
-        if number is not None:
-            search_term = str(number)
-        return super().get_search_results(request, queryset, search_term)
+    def get_changelist(self, request, **kwargs):
+        return CaseChangeList
 
-    def get_ordering(self, request):
-        """The case whose number was searched for comes first, then the cases that only mention it."""
-        ordering = list(super().get_ordering(request) or Incident._meta.ordering)
-        number = searched_number(request.GET.get("q", ""))
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        paginator.counted = getattr(request, "case_search_counted", None)  # the search's count, already made
+        return paginator
+
+    def get_search_results(self, request, queryset, search_term):
+        """The site's search (incidents/search.py: its index, its stemming, accents ignored) in the language of the
+        admin's page, the best match first unless a column is sorted. A number or a reference (42, SC-0042) finds
+        that case, first, then the cases that mention the number. A word most cases contain ("refund" among
+        100,000) lists them newest first: ranking them would read every match."""
+        term = searched_text(search_term)
+        if not term:
+            return queryset, False
+        language = editor_language()
+        number = searched_number(term)
         if number is None:
-            return ordering
-        return [Case(When(pk=number, then=Value(0)), default=Value(1)).asc(), *ordering]
+            found = search.matching(queryset, term, language)
+            request.case_search_counted = at_most(found, EXACT_UP_TO)
+            ranked = request.case_search_counted <= EXACT_UP_TO
+        else:
+            mentions = search.matching(Incident.objects.all(), str(number), language).values("pk")
+            found = queryset.filter(Q(pk=number) | Q(pk__in=mentions))
+            found = found.alias(rank=Case(When(pk=number, then=Value(1.0)), default=Value(0.0)))
+            ranked = True
+        if ranked and not request.GET.get(ORDER_VAR):
+            found = found.order_by(F("rank").desc(), *queryset.query.order_by)  # the list's order breaks ties
+        return found, False
 
     @admin.display(description=_("reference"), ordering="id")
     def reference_display(self, obj):
         return obj.reference
 
-    @admin.display(description=_("bad buzz (≈ EUR)"), ordering="headline_cost_eur")
+    # Sorted newest first with the missing dates last, as the table's indexes are (migration 0006).
+    @admin.display(
+        description=Incident._meta.get_field("occurred_on").verbose_name,
+        ordering=F("occurred_on").asc(nulls_first=True),
+    )
+    def occurred(self, obj):
+        return obj.occurred_text or "—"
+
+    @admin.display(description=_("bad buzz (≈ EUR)"), ordering=F("headline_cost_eur").asc(nulls_first=True))
     def headline_cost(self, obj):
         if obj.headline_cost_eur is None:
             return "—"
@@ -712,7 +860,7 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
 
     @admin.display(description=_("sourced"), boolean=True, ordering="has_source")
     def sourced(self, obj):
-        return getattr(obj, "has_source", None)
+        return bool(getattr(obj, "has_source", 0))
 
     # Saving: workflow rules and one history record per save ----------------------------------------
 
