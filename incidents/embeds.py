@@ -12,7 +12,7 @@ import re
 from urllib.parse import quote, urlencode, urlsplit
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
@@ -95,20 +95,17 @@ def mastodon_server(value):
 
 @require_safe
 def share_on_mastodon(request, pk):
-    """/cases/<number>/share/mastodon/?server=piaille.fr: Mastodon has no single address, so the case page asks
-    for the reader's server and this sends them to its share form. Sent from the case page itself, it redirects;
-    followed from anywhere else it only offers the link, so that the site is no open redirect."""
+    """/cases/<number>/share/mastodon/?server=piaille.fr: Mastodon has no single address, so the case page asks for
+    the reader's server and this page links to its share form. A link, not a redirect: the site's CSP allows forms
+    to send readers to this site only (`form-action 'self'`, which browsers apply to redirects too), and a redirect
+    to any host a URL names would make the site an open redirect."""
     case = get_object_or_404(Incident.objects.published().select_related("company"), pk=pk)
     server = mastodon_server(request.GET.get("server"))
-    if server is None:
-        return HttpResponseBadRequest(
-            _("Type the name of your Mastodon server, such as mastodon.social."), content_type="text/plain"
-        )
+    if server is None:  # the form again, with what was typed and why it is not a server's name
+        context = {"case": case, "typed": request.GET.get("server", "")[:300]}
+        return render(request, "incidents/share_mastodon.html", context, status=400)
     case_url = request.build_absolute_uri(case.get_absolute_url())
     target = f"https://{server}/share?" + urlencode({"text": f"{case.title} ({case.reference}) {case_url}"})
-    referer = request.headers.get("referer", "")
-    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
-        return HttpResponseRedirect(target)
     return render(request, "incidents/share_mastodon.html", {"case": case, "server": server, "target": target})
 
 

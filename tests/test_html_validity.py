@@ -109,6 +109,7 @@ def page_addresses():
         "embed": reverse("incidents:case_embed", kwargs={"pk": case.pk}),
         "retracted-embed": reverse("incidents:case_embed", kwargs={"pk": retracted.pk}),
         "share-on-mastodon": reverse("incidents:share_mastodon", kwargs={"pk": case.pk}) + "?server=piaille.fr",
+        "share-on-mastodon-error": reverse("incidents:share_mastodon", kwargs={"pk": case.pk}) + "?server=nowhere",
         "company": company.get_absolute_url(),
         "company-list": reverse("incidents:company_list"),
         "sector": sector.get_absolute_url(),
@@ -134,7 +135,7 @@ def test_every_kind_of_page_is_valid_html_in_both_languages(client, vnu_jar, tmp
         too_short = {"what_happened": "Too short.", "links": "not a link"}
         responses["submit-with-errors"] = client.post(prefix + reverse("incidents:submit"), too_short)
         for name, response in responses.items():
-            expected = {"not-found": 404, "submit-with-errors": 400}.get(name, 200)
+            expected = {"not-found": 404, "submit-with-errors": 400, "share-on-mastodon-error": 400}.get(name, 200)
             assert response.status_code == expected, (language, name, response.status_code)
             page = tmp_path / f"{language}-{name}.html"
             page.write_bytes(response.content)
