@@ -657,3 +657,17 @@ def test_a_tip_form_saves_the_cleaned_text():
     form = TipForm(tip_data(when=" Spring\x07 2024 "))
     tip = form.save()
     assert (tip.what_happened, tip.company_name, tip.when) == (STORY, "Fly Away", "Spring 2024")
+
+
+def test_help_texts_with_figures_are_in_the_language_of_the_page_that_shows_them():
+    """Put together when shown, not when forms.py is imported (they stayed English on /fr/ pages)."""
+    from django.utils import translation
+
+    with translation.override("fr"):
+        assert str(TipForm().fields["links"].help_text) == (
+            "Articles de presse, publications, documents\u202f: une adresse web par ligne, 10 au maximum."
+        )
+        assert str(IncidentImageForm().fields["image"].help_text).startswith("JPEG, PNG ou WebP, 10\u00a0Mo et ")
+    with translation.override("en"):
+        assert str(TipForm().fields["links"].help_text).endswith("one web address per line, at most 10.")
+        assert str(IncidentImageForm().fields["image"].help_text).startswith("JPEG, PNG or WebP, at most 10 MB and ")
