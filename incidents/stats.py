@@ -9,6 +9,7 @@ the page and in docs/insights.md.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
@@ -25,6 +26,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, ExtractYear, Length, Trim
 from django.db.models.lookups import GreaterThan
+from django.utils import translation
 
 from incidents import price
 from incidents.caching.generation import cached, filter_query
@@ -507,17 +509,23 @@ def record(queryset, scopes):
     }
 
 
+def in_language(query):
+    """A cache query for figures that hold texts: case titles are read in the reader's language (`.values()` of a
+    translated field), so each language keeps its own copy."""
+    return f"{query}#{translation.get_language() or settings.LANGUAGE_CODE}"
+
+
 def insights_for(filterset):
     """/insights/ for the catalogue's filters (an IncidentFilterSet over published cases), cached."""
     query = filter_query(filterset.data, filterset.filter_params)
-    return cached("insights", query, lambda: catalogue_insights(filterset.qs.order_by()))
+    return cached("insights", in_language(query), lambda: catalogue_insights(filterset.qs.order_by()))
 
 
 def company_record(company):
     """A company's record next to its sector's, cached."""
     return cached(
         f"company:{company.pk}",
-        "",
+        in_language(""),
         lambda: record(
             Incident.objects.published().filter(company__sector_id=company.sector_id),
             {"own": Q(company_id=company.pk), "wider": Q()},
@@ -533,13 +541,13 @@ def lesson_prices(lesson):
         prices = price.prices_of(cases)
         return {"points": price_points(cases, prices), "currencies": price_summaries(prices)}
 
-    return cached(f"lesson:{lesson.pk}", "", compute)
+    return cached(f"lesson:{lesson.pk}", in_language(""), compute)
 
 
 def sector_record(sector):
     """A sector's record next to the whole catalogue's, cached."""
     return cached(
         f"sector:{sector.pk}",
-        "",
+        in_language(""),
         lambda: record(Incident.objects.published(), {"own": Q(company__sector_id=sector.pk), "wider": Q()}),
     )

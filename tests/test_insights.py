@@ -360,6 +360,18 @@ def test_best_recoveries_show_what_good_looks_like(client, data):
     assert str(ApologyQuality.EXEMPLARY.label) in html
 
 
+def test_cached_figures_keep_each_language_its_own_titles(client, data):
+    """The figures are cached per catalogue generation: a French reader after an English one (and the reverse)
+    reads the case titles of the rankings in their own language."""
+    e4 = data["cases"]["e4"]
+    e4.title_fr = "Le fiasco des compteurs intelligents"
+    e4.save()
+    url = reverse("incidents:insights")
+    for _ in range(2):  # the second round reads what the first one cached
+        assert f">{e4.title_en}</a>" in squash(get(client, url).text)
+        assert ">Le fiasco des compteurs intelligents</a>" in squash(get(client, "/fr" + url).text)
+
+
 def test_search_narrows_every_figure(client, data):
     """The full-text filter (raw SQL on PostgreSQL) works inside the stacked and grouped queries too."""
     html = squash(get(client, reverse("incidents:insights") + "?q=meter").text)
