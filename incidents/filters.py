@@ -57,6 +57,18 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class NumberBox(forms.NumberInput):
+    """A number field that gives back only a number: what a reader typed that is not one ("abc") is reported
+    beside the field and not echoed into its value, where it would make the page invalid HTML."""
+
+    def format_value(self, value):
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return None
+        return super().format_value(value)
+
+
 # Called in the FilterSet's class body, when the module is imported: no mutant can be switched on there.
 # pragma: no mutate start
 def year_filter(lookup_expr, label):
@@ -67,7 +79,7 @@ def year_filter(lookup_expr, label):
         label=label,
         min_value=1900,
         max_value=2100,
-        widget=forms.NumberInput(attrs=NUMERIC),
+        widget=NumberBox(attrs=NUMERIC),
     )
 
 
@@ -234,7 +246,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         label=_("Bad buzz of at least (≈ EUR)"),
         min_value=0,
         max_value=10**15,
-        widget=forms.NumberInput(attrs=NUMERIC),
+        widget=NumberBox(attrs=NUMERIC),
     )
     available_in = django_filters.ChoiceFilter(
         choices=Language.choices,

@@ -263,6 +263,9 @@ def test_the_list_page_form(client, catalogue):
     year = form.select_one('input#id_year_from[type="number"][min="1900"][max="2100"]')
     assert form.select_one('label[for="id_year_from"]').text == "From"
     assert year["aria-invalid"] == "true" and form.select_one(f"#{year['aria-describedby']}")  # the error beside it
+    assert not year.has_attr("value")  # "abc" is no number: echoed into a number field, it is invalid HTML
+    after = form_of(client.get("/cases/", {"year_from": "2015"}).text, "filters")
+    assert after.select_one("input#id_year_from")["value"] == "2015"
     assert form.select_one('label[for="id_country"]').text == "Country (code)"
     assert form.select_one('input#id_min_cost[type="number"][min="0"]')
     assert hidden_inputs(form) == [("company", "edf")]
