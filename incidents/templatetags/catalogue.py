@@ -71,3 +71,14 @@ def apology(value):
 def translated(value):
     """Translate taxonomy names seeded by migrations; names editors add stay as written."""
     return gettext(str(value)) if value else value
+
+
+@register.simple_tag(takes_context=True)
+def page_link(context, number):
+    """The address of page `number` of the list being read, its other parameters kept: page 1 is the list's own
+    address, without `page=1` (which the list would answer with a redirect to it)."""
+    query = context.request.GET.copy()
+    query.pop("page", None)
+    if number != 1:
+        query["page"] = number
+    return f"?{query.urlencode()}" if query else context.request.path
