@@ -282,6 +282,15 @@ class CaseChangeList(ChangeList):
         self.queryset = self.queryset.defer(*long_columns)
         super().get_results(request)
         self.estimated_count = getattr(self.paginator, "estimated", False)
+        self.estimated_count_text = rounded_count(self.result_count) if self.estimated_count else ""
+
+
+def rounded_count(number):
+    """An estimate as it is said: two significant figures, grouped as the admin's language groups them
+    ("62,000", in French "62 000" with a narrow no-break space)."""
+    digits = len(str(number))
+    rounded = round(number, 2 - digits) if digits > 2 else number
+    return f"{rounded:,}".replace(",", "\u202f" if editor_language() == "fr" else ",")
 
 
 def searched_number(search_term):

@@ -141,3 +141,12 @@ def test_on_postgresql_a_long_list_says_about_how_many_cases_it_has(chief_client
     page = chief_client.get(reverse(LIST))
     assert page.context["cl"].estimated_count
     assert 'id="estimated-count">about 6 cases</span>' in page.text
+
+
+def test_an_estimate_is_said_with_two_significant_figures_grouped_as_the_language_groups_them():
+    from django.utils import translation
+
+    assert case_admin.rounded_count(61963) == "62,000"
+    assert case_admin.rounded_count(87) == "87"
+    with translation.override("fr"):
+        assert case_admin.rounded_count(100_213) == "100\u202f000"
