@@ -150,3 +150,22 @@ def test_every_demo_source_on_the_web_has_an_archived_copy(client, demo):
     page = client.get(case.get_absolute_url()).text
     for source in case.sources.exclude(url=""):
         assert f'<a href="{source.archive_url}" rel="noopener">archived copy</a>' in page
+
+
+def test_demo_prices_of_not_apologising_are_sourced_and_archived(client, demo):
+    """At least five cases weigh their bad buzz against their remedy, in at least three sectors; each line of each
+    side cites one of its own case's sources, on the web with an archived copy, and the case page shows the figure."""
+    from incidents.price import prices_of
+
+    published = Incident.objects.published()
+    prices = prices_of(published)
+    assert len(prices) >= 5, sorted(prices)
+    assert Sector.objects.filter(companies__incidents__in=prices.keys()).distinct().count() >= 3
+    for pk, price in prices.items():
+        case = published.get(pk=pk)
+        for line in price.bad_buzz.lines + price.remedy.lines:
+            source = Source.objects.get(pk=line.source_id)
+            assert source.incident_id == pk, (case, source)
+            assert source.url and source.archive_url.startswith("https://web.archive.org/web/"), (case, source)
+        page = client.get(case.get_absolute_url()).text
+        assert f"about {price.number} times what making it right would have cost" in page, case
