@@ -248,7 +248,10 @@ class TipConvertForm(forms.Form):
     company = forms.ModelChoiceField(queryset=Company.objects.all(), label=_("Company"))
     title = forms.CharField(label=_("Title of the draft"), max_length=200)
     country = forms.CharField(
-        label=_("Country"), max_length=2, min_length=2, help_text=_("ISO 3166 code where it happened, e.g. FR.")
+        label=_("Country"),
+        max_length=2,
+        required=False,  # a draft may wait for it; publishing needs it
+        help_text=_("ISO 3166 code where it happened, e.g. FR. A draft may leave it empty; publishing needs it."),
     )
 
     def __init__(self, *args, admin_site=None, **kwargs):
@@ -260,7 +263,7 @@ class TipConvertForm(forms.Form):
 
     def clean_country(self):
         country = self.cleaned_data["country"].strip().upper()
-        if not re.fullmatch(r"[A-Z]{2}", country):
+        if country and not re.fullmatch(r"[A-Z]{2}", country):
             raise ValidationError(_("Use a two-letter ISO 3166 country code, e.g. FR."))
         return country
 

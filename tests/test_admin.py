@@ -1431,3 +1431,15 @@ def test_in_a_browser_a_long_case_fits_the_width_and_a_few_screens(live_server, 
     assert size()[0] <= DESKTOP["width"]  # the cost rows fit the width too, opened
     page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     assert size()[0] <= DESKTOP["width"]
+
+
+def test_a_tip_becomes_a_draft_before_its_country_is_known(chief_client):
+    company = factories.company(name="Some Bank", country="")
+    tip = factories.tip(company_name="Some Bank")
+    url = reverse("admin:incidents_tip_convert", args=[tip.pk])
+    response = chief_client.post(url, {"company": company.pk, "title": "Account frozen", "country": ""})
+    assert response.status_code == 302
+    tip.refresh_from_db()
+    assert (tip.incident.status, tip.incident.country) == (Status.DRAFT, "")
+    page = chief_client.get(reverse("admin:incidents_incident_change", args=[tip.incident.pk]))
+    assert "the country" in page.context["missing_for_publication"]  # said before anyone tries to publish
