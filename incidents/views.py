@@ -389,7 +389,7 @@ def set_language(request, code):
 
 
 def healthz(request):
-    """Liveness probe for the load balancer (and the benchmark's ceiling): no database, no template."""
+    """Liveness probe for the load balancer: no database, no template."""
     return HttpResponse("ok", content_type="text/plain")
 
 
