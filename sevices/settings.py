@@ -153,8 +153,8 @@ else:
             or Path(tempfile.gettempdir()) / f"sevices-generation-{hashlib.blake2b(_named, digest_size=6).hexdigest()}",
             "TIMEOUT": None,  # the generation never expires
         }
-# Whole pages for anonymous readers (incidents/caching/pages.py), fresh after every edit. Only correct with a cache
-# that every worker shares (Redis): with per-process local memory an edit would refresh only the worker that saw it.
+# Whole pages for anonymous readers (incidents/caching/pages.py), fresh after every edit. On by default with Redis;
+# without it, correct on one machine (the generation's file tells every worker), not across machines.
 PAGE_CACHE_ENABLED = env_bool("DJANGO_PAGE_CACHE", bool(REDIS_URL) or TESTING)
 PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 600)
 
