@@ -355,7 +355,8 @@ class IncidentFilterSet(django_filters.FilterSet):
     @property
     def sort_key(self):
         chosen = self.cleaned.get("sort") or []
-        key = chosen[0] if chosen else None
+        # The first sort understood: "sort=," reaches here as empty names, which name no sort.
+        key = next((name for name in chosen if name in SORTS or name == RELEVANCE), None)
         if key == RELEVANCE and not self.search_text:
             key = None
         if key is None:
