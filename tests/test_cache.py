@@ -614,3 +614,18 @@ def test_a_case_page_body_is_cached_until_the_case_or_its_company_changes(settin
     case.status = Status.REVIEW
     case.save()
     assert client.get(case.get_absolute_url()).status_code == 404
+
+
+def test_a_scope_of_any_length_gets_a_key_every_backend_accepts_and_its_own_entry():
+    """A company slug in a URL can be as long as a reader types it: the key stays short, and two scopes that
+    share their first characters never share an entry."""
+    import warnings
+
+    from django.core.cache.backends.base import CacheKeyWarning
+
+    long_a, long_b = "feed:" + "a" * 1000, "feed:" + "a" * 999 + "b"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        assert generation.cached(long_a, "", lambda: "first") == "first"
+        assert generation.cached(long_b, "", lambda: "second") == "second"
+        assert generation.cached(long_a, "", lambda: "recomputed") == "first"

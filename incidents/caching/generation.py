@@ -109,9 +109,12 @@ def _increment():
 
 
 def cached(scope: str, query: str, compute, timeout=CACHED_TIMEOUT):
-    """`compute()` once per catalogue generation, scope ("insights", "company:42"...) and filter query."""
-    digest = hashlib.blake2b(query.encode(), digest_size=12).hexdigest()
-    key = f"stats:{catalogue_generation()}:{scope}:{digest}"
+    """`compute()` once per catalogue generation, scope ("insights", "company:42"...) and filter query.
+
+    The key names the scope (cut short: a scope may hold a reader's slug of any length) and a digest of both,
+    so it stays within what every cache backend accepts (250 characters for memcached)."""
+    digest = hashlib.blake2b(f"{scope}\0{query}".encode(), digest_size=12).hexdigest()
+    key = f"stats:{catalogue_generation()}:{scope[:80]}:{digest}"
     value = cache.get(key)
     if value is None:
         value = compute()
