@@ -163,18 +163,20 @@ def hidden_cases(marker, **fields):
 
 
 def editor_groups():
-    """The groups "Editors" and "Chief editors" as migration 0005 makes them.
+    """The groups "Editors" and "Chief editors" as migrations 0005 and 0012 make them.
 
     A transactional test without serialized rollback empties the database, groups included; this puts
-    them back, with the migration's own lists of permissions.
+    them back, with the migrations' own lists of permissions (0012 adds the right of reply and promises).
     """
     import importlib
 
     from django.contrib.auth.models import Group, Permission
 
-    migration = importlib.import_module("incidents.migrations.0005_editor_groups")
-    for name, codenames in migration.GROUPS.items():
+    groups = importlib.import_module("incidents.migrations.0005_editor_groups").GROUPS
+    replies = importlib.import_module("incidents.migrations.0012_editors_write_replies_and_promises")
+    for name, codenames in groups.items():
         group, created = Group.objects.get_or_create(name=name)
         if created:
-            permissions = Permission.objects.filter(content_type__app_label="incidents", codename__in=set(codenames))
+            wanted = set(codenames) | (set(replies.CODENAMES) if name in replies.GROUPS else set())
+            permissions = Permission.objects.filter(content_type__app_label="incidents", codename__in=wanted)
             group.permissions.set(permissions)

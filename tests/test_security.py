@@ -802,3 +802,17 @@ def test_posts_without_a_csrf_token_are_refused_everywhere():
     anonymous = Client(enforce_csrf_checks=True)
     assert anonymous.post("/submit/", {"company_name": "Forged"}).status_code == 403
     assert not Tip.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_groups_a_test_puts_back_are_the_groups_the_migrations_made():
+    """Transactional tests rebuild the editorial groups (factories.editor_groups): with the permissions every
+    migration gave them, or an editor in those tests could not see a case's right of reply and promises."""
+    from django.contrib.auth.models import Group
+
+    migrated = {group.name: set(group.permissions.values_list("codename", flat=True)) for group in Group.objects.all()}
+    assert {"add_rightofreply", "change_promise"} <= migrated["Editors"]
+    Group.objects.all().delete()
+    factories.editor_groups()
+    rebuilt = {group.name: set(group.permissions.values_list("codename", flat=True)) for group in Group.objects.all()}
+    assert rebuilt == migrated
