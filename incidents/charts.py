@@ -500,17 +500,22 @@ def delay_boxes(uid, title, description, rows, note):
     return svg(uid, axis_y + 28 + 16 * len(lines), title, description, "".join(parts))
 
 
-def decade_grid(x, low, high, top, bottom):
-    """The ratio charts' log scale: a vertical line at each power of ten from 10**low to 10**high, labelled below."""
+def tick_grid(ticks, top, bottom):
+    """A log scale's grid: a vertical line at each (position, label) tick from `top` to `bottom`, labelled below
+    where the labels do not collide."""
     parts = []
-    ticks = [(x(10**decade), ratio_figure(10**decade)) for decade in range(low, high + 1)]
     labelled = spaced_labels(ticks)
     for position, label in ticks:
-        line = {"x1": coordinate(position), "x2": coordinate(position), "y1": str(top - 4), "y2": coordinate(bottom)}
+        line = {"x1": coordinate(position), "x2": coordinate(position), "y1": str(top), "y2": coordinate(bottom)}
         parts.append(element("line", {**line, "stroke": GRID, "stroke-width": "1"}))
         if (position, label) in labelled:
             parts.append(text(position, bottom + 16, label, text_anchor="middle", font_size="12", fill=MUTED))
     return parts
+
+
+def decade_grid(x, low, high, top, bottom):
+    """The ratio charts' log scale: a vertical line at each power of ten from 10**low to 10**high, labelled below."""
+    return tick_grid([(x(10**decade), ratio_figure(10**decade)) for decade in range(low, high + 1)], top - 4, bottom)
 
 
 def reference_lines(x, top, bottom, median, median_label, middle):
@@ -572,14 +577,7 @@ def price_pairs(uid, title, description, rows, currency):
         return x0 + (math.log10(value) - low) / (high - low) * (x1 - x0)
 
     axis_y = top + len(rows) * row_height
-    parts = []
-    ticks = [(x(value), label) for value, label in money_ticks(low, high, currency)]
-    labelled = spaced_labels(ticks)
-    for position, label in ticks:
-        line = {"x1": coordinate(position), "x2": coordinate(position), "y1": str(top - 6), "y2": coordinate(axis_y)}
-        parts.append(element("line", {**line, "stroke": GRID, "stroke-width": "1"}))
-        if (position, label) in labelled:
-            parts.append(text(position, axis_y + 16, label, text_anchor="middle", font_size="12", fill=MUTED))
+    parts = tick_grid([(x(value), label) for value, label in money_ticks(low, high, currency)], top - 6, axis_y)
     # The key: which dot is which.
     parts.append(
         element("circle", {"cx": "6", "cy": "14", "r": "5", "fill": PAPER, "stroke": BLUE, "stroke-width": "2"})
