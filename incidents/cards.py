@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from incidents import price
 from incidents.i18n import reader_language
-from incidents.models import CostKind, Incident
+from incidents.models import Incident
 from incidents.text import format_big_money
 
 logger = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ def draw_price(draw, top, price):
     for i, (label, amount, share, colour) in enumerate(
         [
             (price["remedy_label"], price["remedy"], price["remedy_share"], REMEDY_BLUE),
-            (price["bad_buzz_label"], price["bad_buzz"], 1.0, ACCENT),
+            (price["bad_buzz_label"], price["bad_buzz"], price["bad_buzz_share"], ACCENT),
         ]
     ):
         y = top + 24 + i * 96
@@ -204,8 +204,7 @@ def png_bytes(image):
 
 def headline_figure(case):
     """The case's headline figure ("USD 180 million"), the largest bad-buzz estimate, as the case page shows it."""
-    bad_buzz = [c for c in case.costs.all() if c.kind == CostKind.BAD_BUZZ]
-    headline = max(bad_buzz, key=lambda c: c.amount_high or c.amount_low, default=None)
+    headline = price.largest(case.costs.all())
     if headline is None:
         return ""
     return format_big_money(headline.central_amount, headline.currency)
@@ -224,6 +223,7 @@ def price_content(case):
         "remedy_share": item.remedy_share,
         "bad_buzz_label": _("What the bad buzz cost"),
         "bad_buzz": item.bad_buzz.text,
+        "bad_buzz_share": item.bad_buzz_share,
     }
 
 

@@ -191,8 +191,7 @@ def case_price(lines) -> Price | None:
     bad_buzz = [line for line in usable if line.kind == CostKind.BAD_BUZZ and line.currency in remedies]
     if not bad_buzz:
         return None
-    headline = max(bad_buzz, key=lambda line: line.amount_high or line.amount_low)
-    currency = headline.currency
+    currency = largest(bad_buzz).currency
     return Price(
         currency=currency,
         bad_buzz=Side.of(currency, [line for line in bad_buzz if line.currency == currency]),
@@ -200,14 +199,18 @@ def case_price(lines) -> Price | None:
     )
 
 
+def largest(lines, kinds=(CostKind.BAD_BUZZ,)):
+    """The largest of `lines` of these kinds (the high end of a range), compared across currencies at the
+    reference rates of `amount_in_eur`, or None: the one rule for "the case's largest bad buzz"."""
+    candidates = [line for line in lines if line.kind in kinds and line.amount_in_eur() is not None]
+    return max(candidates, key=lambda line: line.amount_in_eur(), default=None)
+
+
 def headline_line(lines):
     """The cost line a case card shows when the case has no price: its largest bad-buzz estimate, else its
-    largest fine or compensation (compared across currencies at the sorting rates of `amount_in_eur`)."""
-    for kinds in ((CostKind.BAD_BUZZ,), (CostKind.FINE, CostKind.COMPENSATION)):
-        candidates = [line for line in lines if line.kind in kinds and line.amount_in_eur() is not None]
-        if candidates:
-            return max(candidates, key=lambda line: line.amount_in_eur())
-    return None
+    largest fine or compensation."""
+    lines = list(lines)
+    return largest(lines) or largest(lines, (CostKind.FINE, CostKind.COMPENSATION))
 
 
 def line_text(line) -> str:
@@ -229,6 +232,8 @@ class Line:
     amount_high: Decimal | None
     currency: str
     source_id: int | None
+
+    amount_in_eur = CostEstimate.amount_in_eur  # the same reference rates, for comparing lines across currencies
 
 
 def prices_of(queryset) -> dict[int, Price]:

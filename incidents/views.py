@@ -182,8 +182,7 @@ def incident_detail(request, pk, slug=None):
 def key_facts(case):
     """The figures of the key-facts box, never adding or comparing amounts in different currencies."""
     costs = list(case.costs.all())
-    bad_buzz = [c for c in costs if c.kind == CostKind.BAD_BUZZ]
-    headline = max(bad_buzz, key=lambda c: c.amount_high or c.amount_low, default=None)
+    headline = price.largest(costs)
     return {
         "headline_cost": headline,
         "headline_text": format_big_money(headline.central_amount, headline.currency) if headline else "",

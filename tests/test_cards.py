@@ -147,3 +147,12 @@ def test_a_card_with_a_price_compares_both_sides_in_the_readers_language(case):
     assert french["remedy_label"] == "Ce qu’aurait coûté la réparation" and "millions" in french["bad_buzz"]
     image = cards.draw_card(**content)
     assert inked_rows(image, 400, 600) > 120
+
+
+def test_a_remedy_that_cost_more_than_the_bad_buzz_draws_the_shorter_bar_for_the_bad_buzz(case):
+    factories.cost(case, "1000", "EUR", source=factories.source(incident=case))
+    factories.cost(case, "4000", "EUR", kind="remedy", source=factories.source(incident=case))
+    case = type(case).objects.prefetch_related("costs").get(pk=case.pk)
+    content = cards.case_card_content(case)["price"]
+    assert content["figure"] == "×0.25"
+    assert (content["remedy_share"], content["bad_buzz_share"]) == (1.0, 0.25)

@@ -77,6 +77,19 @@ def test_the_largest_bad_buzz_picks_the_currency():
     assert (price.case_price(case.costs.all()).currency, price.case_price(case.costs.all()).number) == ("EUR", "900")
 
 
+def test_amounts_are_compared_across_currencies_at_the_reference_rates():
+    """JPY 50 million is less than USD 20 million: the larger figure in its own digits is not the larger bad buzz."""
+    case = factories.incident()
+    sourced(case, "20000000", CostKind.BAD_BUZZ, "USD")
+    sourced(case, "1000", CostKind.REMEDY, "USD")
+    sourced(case, "50000000", CostKind.BAD_BUZZ, "JPY")
+    sourced(case, "10000000", CostKind.REMEDY, "JPY")
+    item = price.case_price(case.costs.all())
+    assert (item.currency, item.number) == ("USD", "20,000")
+    assert price.largest(case.costs.all()).currency == "USD"  # the key facts and the cards name the same line
+    assert price.prices_of(Incident.objects.filter(pk=case.pk))[case.pk].currency == "USD"  # rows read in bulk too
+
+
 def test_a_case_without_a_price_headlines_its_largest_figure():
     case = factories.incident()
     assert price.headline_line(case.costs.all()) is None
