@@ -433,11 +433,21 @@ def row_changes(records):
     if not records:
         return {}
     case_id = records[0].id
-    oldest = records[-1].history_date
+    within = {"history_date__gte": records[-1].history_date}
+    # A page of an older part of the history ends where the next version begins: later changes are not its own.
+    newer = (
+        type(records[0])
+        .objects.filter(id=case_id, history_date__gt=records[0].history_date)
+        .order_by("history_date")
+        .values_list("history_date", flat=True)
+        .first()
+    )
+    if newer is not None:
+        within["history_date__lt"] = newer
     changes = {record.history_id: [] for record in records}
     found = []
     for model, label in LISTED_ROWS:
-        for row in model.history.model.objects.filter(incident_id=case_id, history_date__gte=oldest).order_by(
+        for row in model.history.model.objects.filter(incident_id=case_id, **within).order_by(
             "history_date", "history_id"
         ):
             found.append((row.history_date, label, row))

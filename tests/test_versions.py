@@ -894,3 +894,17 @@ def test_a_save_that_only_adds_a_row_says_so_in_the_history(client, editor, sett
     assert "<strong>Images</strong>: added, The empty parcel box" in newest
     older = [row for row in rows if 'name="old"' in row and row is not newest]
     assert all("The empty parcel box" not in row for row in older)
+
+
+def test_a_page_of_older_versions_lists_only_the_row_changes_made_in_its_own_time():
+    """The admin's history shows a long history a page at a time: a source added by a later version is that
+    version's change, never the newest version's of an older page."""
+    case = factories.draft(title="A case with a long history")
+    case.title = "A second title"
+    case.save()
+    Source.objects.create(incident=case, url="https://example.org/later", title="Added after the second title")
+    older_page = list(case.history.order_by("-history_date", "-history_id"))[1:]  # every version but the newest
+    changes = versions.row_changes(older_page)
+    assert all("Added after the second title" not in str(change) for listed in changes.values() for change in listed)
+    everything = versions.row_changes(case.history.order_by("-history_date", "-history_id"))
+    assert any("Added after the second title" in str(change) for listed in everything.values() for change in listed)
