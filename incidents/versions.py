@@ -293,20 +293,6 @@ def same(old, new):
     return old == new or (old in (None, "") and new in (None, ""))
 
 
-def text_diff(old, new):
-    """Line by line: a list of (kind, text) with kind "same", "removed" or "added"."""
-    old_lines, new_lines = (old or "").splitlines(), (new or "").splitlines()
-    lines = []
-    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            lines.extend(("same", line) for line in old_lines[i1:i2])
-            continue
-        lines.extend(("removed", line) for line in old_lines[i1:i2])
-        lines.extend(("added", line) for line in new_lines[j1:j2])
-    return lines
-
-
 _WORDS = re.compile(r"\s+|[^\s]+")
 
 

@@ -291,24 +291,12 @@ def test_rows_written_without_history_are_in_every_version_and_survive_a_restore
 # Comparing, piece by piece ------------------------------------------------------------------------------------
 
 
-def test_text_diff_lists_kept_removed_and_added_lines_in_order():
-    assert versions.text_diff("One\nTwo\nThree", "One\n2\nThree\nFour") == [
-        ("same", "One"),
-        ("removed", "Two"),
-        ("added", "2"),
-        ("same", "Three"),
-        ("added", "Four"),
-    ]
-    assert versions.text_diff(None, "New text") == [("added", "New text")]
-    assert versions.text_diff("Old text", None) == [("removed", "Old text")]
-    assert versions.text_diff("", "") == []
-
-
-def test_text_diff_of_a_long_text_of_repeated_lines_shows_only_the_new_line():
+def test_a_long_text_of_repeated_lines_compares_with_only_the_new_line_marked():
     """Repeated lines (blank ones, a table's rules) are matched too, however often they occur."""
     old = "\n".join(["Refused."] * 200)
-    lines = versions.text_diff(old, "A new first line.\n" + old)
-    assert lines == [("added", "A new first line.")] + [("same", "Refused.")] * 200
+    before, after = versions.text_sides(old, "A new first line.\n" + old)
+    assert before == [[("same", "Refused.")]] * 200
+    assert after == [[("added", "A new first line.")]] + [[("same", "Refused.")]] * 200
 
 
 def field(name):
