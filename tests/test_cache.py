@@ -537,6 +537,8 @@ def wsgi_get(path, **headers):
     from sevices.wsgi import application
 
     environ = RequestFactory().get(path, headers=headers).environ
+    # As a WSGI server passes the path: its UTF-8 bytes read as Latin-1 (the request above decoded it in place).
+    environ["PATH_INFO"] = path.encode().decode("iso-8859-1")
     started, answer = [], {}
 
     def seen(**kwargs):
@@ -629,3 +631,25 @@ def test_a_scope_of_any_length_gets_a_key_every_backend_accepts_and_its_own_entr
         assert generation.cached(long_a, "", lambda: "first") == "first"
         assert generation.cached(long_b, "", lambda: "second") == "second"
         assert generation.cached(long_a, "", lambda: "recomputed") == "first"
+
+
+@pytest.mark.parametrize("path", ["/€/", "/café/"])
+def test_a_path_beyond_latin_1_reaches_django_as_it_was_sent(path):
+    """The layer before Django reads the request without changing what Django reads: the same 404 as Django
+    alone, never a path decoded twice (a bare server error for "€")."""
+    status, headers, body, ran = wsgi_get(path)
+    assert (status, ran) == (404, True)
+    assert (status, body) == (Client().get(path).status_code, Client().get(path).content.decode())
+
+
+def test_a_cache_that_cannot_be_read_before_django_leaves_the_request_to_django(monkeypatch):
+    """Django's handler then answers (here with its own error page, as the middleware meets the same failure),
+    logs and reports it: never a bare server error from outside Django."""
+    from incidents.caching import pages
+
+    def unreachable(keys):
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr(pages, "read_with_generation", unreachable)
+    status, headers, body, ran = wsgi_get("/cases/")
+    assert (status, ran) == (500, True)

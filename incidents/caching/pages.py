@@ -16,6 +16,7 @@ responses, responses that set a cookie, vary on Cookie, carry a CSRF token, or s
 from __future__ import annotations
 
 import hashlib
+import logging
 from http import HTTPStatus
 
 from django.conf import settings
@@ -33,6 +34,8 @@ from incidents.caching.generation import (
     remember_generation,
 )
 from incidents.i18n import page_language
+
+logger = logging.getLogger(__name__)
 
 CACHEABLE_STATUS = {200, 301, 404}
 # Where `CachedPagesFirst` leaves what it read from the cache on a miss, so the middleware does not read it again.
@@ -156,11 +159,17 @@ class CachedPagesFirst:
             or "HTTP_IF_MODIFIED_SINCE" in environ
         ):
             return self.application(environ, start_response)
-        request = WSGIRequest(environ)
+        # A copy: WSGIRequest writes the path it decoded back into the environ it is given, and Django, reading it
+        # again, would decode it twice ("/€/" failed outside Django's error handling).
+        request = WSGIRequest(environ.copy())
         if not request_is_cacheable(request):
             return self.application(environ, start_response)
         key = page_cache_key(request, page_language(request))
-        generation, found = read_with_generation([key])
+        try:
+            generation, found = read_with_generation([key])
+        except Exception:  # noqa: BLE001 - the cache unreachable: Django answers, and reports it, as without a hit
+            logger.warning("page cache unreachable before Django", exc_info=True)
+            return self.application(environ, start_response)
         entry = fresh_entry(found.get(key), generation)
         if entry is None:
             environ[LOOKED_UP] = key, generation, found
