@@ -6,7 +6,6 @@ Every variable is listed, with a comment, in `.env.example` and the README.
 import hashlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -150,7 +149,9 @@ else:
         CACHES["generation"] = {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": os.environ.get("DJANGO_GENERATION_DIR", "").strip()
-            or Path(tempfile.gettempdir()) / f"sevices-generation-{hashlib.blake2b(_named, digest_size=6).hexdigest()}",
+            # In the project's own folder, not a shared temp directory where another user could plant the file
+            # this cache unpickles.
+            or BASE_DIR / ".generation" / hashlib.blake2b(_named, digest_size=6).hexdigest(),
             "TIMEOUT": None,  # the generation never expires
         }
 # Whole pages for anonymous readers (incidents/caching/pages.py), fresh after every edit. On by default with Redis;

@@ -32,6 +32,7 @@ print(json.dumps({
     "SECURE_PROXY_SSL_HEADER": getattr(s, "SECURE_PROXY_SSL_HEADER", None),
     "AXES_IPWARE_PROXY_COUNT": s.AXES_IPWARE_PROXY_COUNT,
     "LOG_LEVEL": s.LOGGING["root"]["level"],
+    "GENERATION_DIR": str(s.CACHES.get("generation", {}).get("LOCATION", "")),
 }))
 """
 
@@ -73,7 +74,11 @@ def refusal(**variables):
 
 
 def test_defaults_without_any_variable():
-    assert settings_with() == {
+    found = settings_with()
+    # The file the workers share the catalogue generation through: in the project's folder, never in a temp
+    # directory another user could write first.
+    assert found.pop("GENERATION_DIR").startswith(str(BASE_DIR / ".generation") + os.sep)
+    assert found == {
         "DEBUG": False,
         "ALLOWED_HOSTS": [],
         "CSRF_TRUSTED_ORIGINS": [],
@@ -130,6 +135,7 @@ def test_every_variable_is_read():
         DJANGO_SECURE_PROXY_SSL_HEADER="off",
         DJANGO_PROXY_COUNT="1",
         DJANGO_LOG_LEVEL="info",
+        DJANGO_GENERATION_DIR="/var/lib/sevices/generation",
     )
     assert values == {
         "DEBUG": True,
@@ -148,6 +154,7 @@ def test_every_variable_is_read():
         "SECURE_PROXY_SSL_HEADER": None,
         "AXES_IPWARE_PROXY_COUNT": 1,
         "LOG_LEVEL": "INFO",
+        "GENERATION_DIR": "/var/lib/sevices/generation",
     }
 
 
