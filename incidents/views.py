@@ -288,9 +288,18 @@ def company_detail(request, slug):
             ],
         }
         # What it promised across its cases, and whether it kept it: newest first, with the case each comes from.
+        # Kept per generation: only what the list shows, not each case's stories and search documents (37 KB a case).
         promises = (
             Promise.objects.filter(incident__in=cases)
             .select_related("incident")
+            .only(
+                *(f"text_{code}" for code, _name in settings.LANGUAGES),
+                *(f"incident__title_{code}" for code, _name in settings.LANGUAGES),
+                "made_on",
+                "outcome",
+                "incident__slug",
+                "incident__language",
+            )
             .order_by(F("made_on").desc(nulls_last=True), "-id")[:50]
         )
         return {"record": record, "promises": list(promises)}
