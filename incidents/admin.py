@@ -831,6 +831,10 @@ class IncidentAdmin(LanguageColumns, TranslationAdmin, SimpleHistoryAdmin):
         admin's page, the best match first unless a column is sorted. A number or a reference (42, SC-0042) finds
         that case, first, then the cases that mention the number. A word most cases contain ("refund" among
         100,000) lists them newest first: ranking them would read every match."""
+        if getattr(request.resolver_match, "url_name", None) == "autocomplete":
+            # A menu that completes what is being typed ("refu" for "Refund..."): words cut short match there,
+            # which a full-text search does not do.
+            return super().get_search_results(request, queryset, search_term)
         term = searched_text(search_term)
         if not term:
             return queryset, False

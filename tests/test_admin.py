@@ -1443,3 +1443,12 @@ def test_a_tip_becomes_a_draft_before_its_country_is_known(chief_client):
     assert (tip.incident.status, tip.incident.country) == (Status.DRAFT, "")
     page = chief_client.get(reverse("admin:incidents_incident_change", args=[tip.incident.pk]))
     assert "the country" in page.context["missing_for_publication"]  # said before anyone tries to publish
+
+
+def test_the_tip_form_finds_a_case_by_the_first_letters_of_a_word(chief_client):
+    """The case menu of a tip completes what is typed: "refu" finds "Refund...", which the site's full-text
+    search (used by the case list's search box) does not match."""
+    case = factories.incident(title="Refunds refused for a year")
+    params = {"app_label": "incidents", "model_name": "tip", "field_name": "incident", "term": "refu"}
+    results = chief_client.get(reverse("admin:autocomplete"), params).json()["results"]
+    assert [r["id"] for r in results] == [str(case.pk)]
