@@ -1,6 +1,7 @@
 """The cache and its invalidation (incidents/caching/): the catalogue generation and `cached()`, the page
 cache, the pieces of list pages kept per generation, the Redis backend, and two app servers sharing it."""
 
+import gzip
 import os
 import socket
 import subprocess
@@ -527,9 +528,9 @@ def test_a_page_with_a_csrf_token_is_never_cached(rf):
     assert first.content != second.content
 
 
-def wsgi_get(path, **headers):
-    """A GET through the WSGI application gunicorn runs (sevices/wsgi.py): status, headers, body, and whether
-    Django's request handler ran (its request_started signal)."""
+def wsgi_get(path, *, raw=False, **headers):
+    """A GET through the WSGI application gunicorn runs (sevices/wsgi.py): status, headers, body (its bytes if
+    `raw`), and whether Django's request handler ran (its request_started signal)."""
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections
     from django.test import RequestFactory
@@ -557,7 +558,7 @@ def wsgi_get(path, **headers):
         request_started.disconnect(seen)
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
-    return answer["status"], answer["headers"], body.decode(), bool(started)
+    return answer["status"], answer["headers"], body if raw else body.decode(), bool(started)
 
 
 def test_a_hit_is_answered_before_django_and_an_edit_shows_on_the_next_request():
@@ -581,6 +582,32 @@ def test_a_hit_is_answered_before_django_and_an_edit_shows_on_the_next_request()
     assert (status, ran) == (304, True)
     status, headers, body, ran = wsgi_get(url, cookie=f"{settings.SESSION_COOKIE_NAME}=whatever")
     assert ran and "X-Page-Cache" not in headers
+
+
+def test_a_browser_that_accepts_gzip_gets_pages_compressed_from_django_and_from_the_cache():
+    case = factories.incident(title="Compressed for the wire", story="A long story. " * 200)
+    url = case.get_absolute_url()
+    status, headers, plain, ran = wsgi_get(url, raw=True)
+    assert (status, headers["X-Page-Cache"]) == (200, "miss") and "Content-Encoding" not in headers
+    for expected in ("miss", "hit"):  # its own entry: built once compressed, then served as it was stored
+        status, headers, body, ran = wsgi_get(url, raw=True, accept_encoding="gzip, deflate, br, zstd")
+        assert (status, headers["X-Page-Cache"], ran) == (200, expected, expected == "miss")
+        assert headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in headers["Vary"]
+        assert int(headers["Content-Length"]) == len(body) < len(plain) / 3
+        assert gzip.decompress(body) == plain
+    # A client that does not say it accepts gzip (wrk, curl) keeps getting the page as it was built.
+    status, headers, body, ran = wsgi_get(url, raw=True, accept_encoding="identity")
+    assert (headers["X-Page-Cache"], ran, body) == ("hit", False, plain) and "Content-Encoding" not in headers
+    # The compressed page still answers a browser's conditional request (its ETag is the weak form).
+    etag = wsgi_get(url, raw=True, accept_encoding="gzip")[1]["ETag"]
+    assert etag.startswith('W/"')
+    assert wsgi_get(url, raw=True, accept_encoding="gzip", if_none_match=etag)[0] == 304
+
+
+def test_static_files_are_not_compressed_again(client):
+    """Whitenoise serves its own compressed copies, before the pages' compression."""
+    font = client.get("/static/fonts/inter-latin-wght-normal.woff2", headers={"accept-encoding": "gzip"})
+    assert font.status_code == 200 and "Content-Encoding" not in font.headers
 
 
 def test_a_page_cached_for_the_site_is_never_served_to_another_host():

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.middleware.gzip import re_accepts_gzip as accepts_gzip
 from django.utils.cache import get_conditional_response, has_vary_header
 from django.utils.http import parse_http_date_safe
 
@@ -45,13 +46,17 @@ LOOKED_UP = "sevices.page_cache.looked_up"
 def page_cache_key(request, language):
     """The key of the page at this request's URL, from the request line exactly as the WSGI server passed it:
     the same string whether `CachedPagesFirst` (before Django) or the middleware (inside it) asks. An entry is
-    only written once Django has accepted the host (`ALLOWED_HOSTS`), so another host finds none."""
+    only written once Django has accepted the host (`ALLOWED_HOSTS`), so another host finds none.
+
+    Browsers that accept gzip get the page as GZipMiddleware compressed it, the others as it was built: two
+    entries, each the bytes the whole stack produced for that kind of request."""
     meta = request.META
+    encoding = "gzip" if accepts_gzip.search(meta.get("HTTP_ACCEPT_ENCODING", "")) else "identity"
     host = meta.get("HTTP_HOST") or f"{meta.get('SERVER_NAME', '')}:{meta.get('SERVER_PORT', '')}"
     path = meta.get("SCRIPT_NAME", "") + meta.get("PATH_INFO", "")
     url = f"{request.scheme}://{host}{path}?{meta.get('QUERY_STRING', '')}"
     digest = hashlib.blake2b(url.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-    return f"page:{ENTRY_FORMAT}:{language}:{digest}"
+    return f"page:{ENTRY_FORMAT}:{language}:{encoding}:{digest}"
 
 
 def fresh_entry(entry, generation):
