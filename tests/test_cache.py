@@ -635,8 +635,12 @@ def test_a_case_page_body_is_cached_until_the_case_or_its_company_changes(settin
     factories.cost(case, "1000")
     first = client.get(case.get_absolute_url()).content.decode()
     assert "Body before" in first
-    with django_assert_num_queries(1):  # the case itself (status, slug, merge); head and body come from the cache
+    with django_assert_num_queries(1) as queries:  # the case (status, slug, merge); head and body: the cache
         assert client.get(case.get_absolute_url()).content.decode() == first
+    # ...and only what the page's frame shows of it: not the story, its texts or its search documents and vectors.
+    read = queries.captured_queries[0]["sql"]
+    assert '"title_fr"' in read and '"summary_en"' in read
+    assert not any(f'"{column}' in read for column in ("story", "lesson", "response", "search_", "apology_text"))
     case.company.sector.name = "A renamed sector"
     case.company.sector.save()
     assert "A renamed sector" in client.get(case.get_absolute_url()).content.decode()

@@ -108,13 +108,18 @@ def _increment():
         store.incr(GENERATION_KEY)
 
 
+def cached_key(scope: str, query: str) -> str:
+    """Where `cached()` keeps what it computed for `scope` and `query` at the current generation."""
+    digest = hashlib.blake2b(f"{scope}\0{query}".encode(), digest_size=12).hexdigest()
+    return f"stats:{catalogue_generation()}:{scope[:80]}:{digest}"
+
+
 def cached(scope: str, query: str, compute, timeout=CACHED_TIMEOUT):
     """`compute()` once per catalogue generation, scope ("insights", "company:42"...) and filter query.
 
     The key names the scope (cut short: a scope may hold a reader's slug of any length) and a digest of both,
     so it stays within what every cache backend accepts (250 characters for memcached)."""
-    digest = hashlib.blake2b(f"{scope}\0{query}".encode(), digest_size=12).hexdigest()
-    key = f"stats:{catalogue_generation()}:{scope[:80]}:{digest}"
+    key = cached_key(scope, query)
     value = cache.get(key)
     if value is None:
         value = compute()
