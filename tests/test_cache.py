@@ -684,3 +684,29 @@ def test_a_cache_that_cannot_be_read_before_django_leaves_the_request_to_django(
     monkeypatch.setattr(pages, "read_with_generation", unreachable)
     status, headers, body, ran = wsgi_get("/cases/")
     assert (status, ran) == (500, True)
+
+
+def test_the_filter_form_kept_per_generation_shows_each_list_its_own_choices_language_and_counts(settings):
+    """The list's filter form is rendered once per language, filters, sort and generation, then reused."""
+    settings.PAGE_CACHE_ENABLED = False
+    client = Client()
+    water, power = factories.sector(name="Water", slug="water"), factories.sector(name="Power", slug="power")
+    factories.incident(company=factories.company(sector=water))
+    factories.incident(company=factories.company(sector=power))
+
+    def form(url):
+        html = client.get(url).content.decode()
+        start = html.index('<form class="filters"')
+        return html[start : html.index("</form>", start)]
+
+    checked = 'name="sector" value="{}" checked'
+    for _ in range(2):  # built, then kept
+        assert checked.format("water") in form("/cases/?sector=water")
+        assert checked.format("power") not in form("/cases/?sector=water")
+        assert checked.format("power") in form("/cases/?sector=power")
+        assert '<option value="cost" selected>' in form("/cases/?sector=water&sort=cost")
+        assert '<option value="cost" selected>' not in form("/cases/?sector=water")
+        assert "Appliquer" not in form("/cases/?sector=water") and "Secteur" in form("/fr/cases/?sector=water")
+    assert 'value="water"> Water <span class="count">(1)</span>' in form("/cases/")
+    factories.incident(company=factories.company(sector=water))  # an edit: the next list counts it
+    assert 'value="water"> Water <span class="count">(2)</span>' in form("/cases/")
