@@ -710,3 +710,21 @@ def test_the_filter_form_kept_per_generation_shows_each_list_its_own_choices_lan
     assert 'value="water"> Water <span class="count">(1)</span>' in form("/cases/")
     factories.incident(company=factories.company(sector=water))  # an edit: the next list counts it
     assert 'value="water"> Water <span class="count">(2)</span>' in form("/cases/")
+
+
+def test_a_company_and_a_sector_keep_their_insights_block_per_language_and_generation(settings):
+    """The record next to the sector's is drawn once per subject, language and generation, then reused."""
+    settings.PAGE_CACHE_ENABLED = False
+    client = Client()
+    company = factories.company(name="Acme Water")
+    factories.incident(company=company)
+    other = factories.company(name="Brook Water", sector=company.sector)
+    factories.incident(company=other)
+    for _ in range(2):  # built, then kept
+        english = client.get(company.get_absolute_url()).content.decode()
+        french = client.get("/fr" + company.get_absolute_url()).content.decode()
+        assert "Figures from 1 published case of Acme Water" in english
+        assert "Acme Water et " in french and "côte à côte" in french and "Figures from" not in french
+        assert "Figures from 1 published case of Brook Water" in client.get(other.get_absolute_url()).content.decode()
+    factories.incident(company=company)  # an edit: the next page counts it
+    assert "Figures from 2 published cases of Acme Water" in client.get(company.get_absolute_url()).content.decode()
