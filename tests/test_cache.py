@@ -728,3 +728,42 @@ def test_a_company_and_a_sector_keep_their_insights_block_per_language_and_gener
         assert "Figures from 1 published case of Brook Water" in client.get(other.get_absolute_url()).content.decode()
     factories.incident(company=company)  # an edit: the next page counts it
     assert "Figures from 2 published cases of Acme Water" in client.get(company.get_absolute_url()).content.decode()
+
+
+def test_a_worker_serves_its_own_copy_of_a_page_only_while_the_catalogue_has_not_changed(settings, monkeypatch):
+    """With a shared cache, a worker keeps the pages it served: a hit then reads the generation alone."""
+    from incidents.caching import pages
+
+    settings.PAGE_CACHE_LOCAL_BYTES = 1024 * 1024
+    asked = []
+    read = pages.read_with_generation
+    monkeypatch.setattr(pages, "read_with_generation", lambda keys: asked.append(list(keys)) or read(keys))
+    case = factories.incident(title="Copied by the worker")
+    url = case.get_absolute_url()
+    assert wsgi_get(url)[1]["X-Page-Cache"] == "miss"
+    assert wsgi_get(url)[1]["X-Page-Cache"] == "hit" and asked[-1]  # from the shared cache, with the page
+    status, headers, body, ran = wsgi_get(url)
+    assert (headers["X-Page-Cache"], ran, asked[-1]) == ("hit", False, [])  # the worker's copy: the generation only
+    assert "Copied by the worker" in body
+    case.title = "Edited after the copy"
+    case.save()
+    status, headers, body, ran = wsgi_get(url)
+    assert (headers["X-Page-Cache"], ran) == ("miss", True)  # the copy was older than the catalogue
+    assert "Edited after the copy" in body and "Copied by the worker" not in body
+    wsgi_get(url)
+    status, headers, body, ran = wsgi_get(url)
+    assert (headers["X-Page-Cache"], asked[-1]) == ("hit", []) and "Edited after the copy" in body
+
+
+def test_a_workers_copies_stay_within_their_size_dropping_the_least_recently_served():
+    from incidents.caching.pages import LocalCopies
+
+    copies = LocalCopies()
+    for name in ("a", "b", "c"):
+        copies.put(name, (1, 200, [], b"x" * 200), max_bytes=1000)
+    copies.get("a")  # served again: "b" is now the least recently served
+    copies.put("d", (1, 200, [], b"x" * 250), max_bytes=1000)
+    copies.put("e", (1, 200, [], b"x" * 250), max_bytes=1000)
+    assert sorted(copies.entries) == ["a", "c", "d", "e"] and copies.size == 900
+    copies.put("huge", (1, 200, [], b"x" * 400), max_bytes=1000)  # more than a quarter: never kept
+    assert "huge" not in copies.entries and copies.size == 900

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import OrderedDict
 from http import HTTPStatus
 
 from django.conf import settings
@@ -145,6 +146,41 @@ class PageCacheMiddleware:
         return get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
 
 
+class LocalCopies:
+    """A worker's own copies of the pages it served from the shared cache, each with the generation it was
+    built at, the least recently served dropped first beyond `max_bytes` of content.
+
+    A copy is served only while the generation read from the shared cache for this very request is the one it
+    was built at: an edit shows on the next request on every server, as without copies, and a hit no longer
+    carries the page's bytes from Redis (only the generation, a few bytes)."""
+
+    def __init__(self):
+        self.entries = OrderedDict()
+        self.size = 0
+
+    def get(self, key):
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key, entry, max_bytes):
+        """Keep `entry` (generation, status, headers, content) under `key`, within `max_bytes` of content."""
+        self.discard(key)
+        size = len(entry[3])
+        if size > max_bytes // 4:  # a few large pages never push out the many ordinary ones
+            return
+        self.entries[key] = entry
+        self.size += size
+        while self.size > max_bytes:
+            self.discard(next(iter(self.entries)))
+
+    def discard(self, key):
+        entry = self.entries.pop(key, None)
+        if entry is not None:
+            self.size -= len(entry[3])
+
+
 class CachedPagesFirst:
     """The WSGI application gunicorn runs (sevices/wsgi.py): Django's, with a page cache hit answered before it.
 
@@ -156,6 +192,7 @@ class CachedPagesFirst:
 
     def __init__(self, application):
         self.application = application
+        self.copies = LocalCopies()
 
     def __call__(self, environ, start_response):
         if (
@@ -170,15 +207,25 @@ class CachedPagesFirst:
         if not request_is_cacheable(request):
             return self.application(environ, start_response)
         key = page_cache_key(request, page_language(request))
+        max_bytes = getattr(settings, "PAGE_CACHE_LOCAL_BYTES", 0)
+        copy = self.copies.get(key) if max_bytes else None
         try:
-            generation, found = read_with_generation([key])
+            # With a copy of the page, the generation is all there is to read; without one, or if the copy is
+            # older than the catalogue, the page too, in the same round trip.
+            generation, found = read_with_generation([] if copy else [key])
+            if copy is not None and copy[0] != generation:
+                self.copies.discard(key)
+                generation, found = read_with_generation([key])
+            stored = copy if copy is not None and copy[0] == generation else found.get(key)
         except Exception:  # noqa: BLE001 - the cache unreachable: Django answers, and reports it, as without a hit
             logger.warning("page cache unreachable before Django", exc_info=True)
             return self.application(environ, start_response)
-        entry = fresh_entry(found.get(key), generation)
+        entry = fresh_entry(stored, generation)
         if entry is None:
             environ[LOOKED_UP] = key, generation, found
             return self.application(environ, start_response)
+        if max_bytes and stored is not copy:
+            self.copies.put(key, stored, max_bytes)
         status, headers, content = entry
         start_response(f"{status} {HTTPStatus(status).phrase}", [*headers, ("X-Page-Cache", "hit")])
         return [content]
