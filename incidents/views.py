@@ -231,6 +231,12 @@ def key_facts(case):
 
 
 RELATED_CANDIDATES = 200
+RELATED_FIELDS = (
+    *(f"title_{code}" for code, _name in settings.LANGUAGES),
+    "slug",
+    "published_at",
+    "company__name",
+)
 
 
 def related_cases(case, limit=4):
@@ -238,7 +244,9 @@ def related_cases(case, limit=4):
 
     Always two queries, however many cases the company has, so the page's query count is fixed.
     """
-    base = Incident.objects.published().exclude(pk=case.pk).select_related("company__sector")
+    # Only what the list of related cases shows (a title in each language, its address, the company's name): the
+    # ranking groups its rows, and grouping whole rows with their stories was most of its time.
+    base = Incident.objects.published().exclude(pk=case.pk).select_related("company").only(*RELATED_FIELDS)
     same_company = list(base.filter(company_id=case.company_id).newest()[:limit])
     harm_ids = [h.pk for h in case.harm_types.all()]
     # Ranked among the sector's latest cases: ranking all of a sector's cases read thousands at 100,000 cases.
