@@ -282,9 +282,11 @@ def measure(server, name, mode, run_one, rss):
         "ceiling": statistics.median(ceilings),
         "load": load_average(),
     }
+    # Hits are counted only where wrk walks a file of URLs (the cold runs); a single URL's runs do not count them.
+    hits = f"  hits {result['hits']} of {result['requests']}" if mode == "cold" else ""
     print(f"  {mode:6} {name:14} {result['rps']:7.0f} req/s  p50 {result['p50']:7.1f} ms  p99 {result['p99']:7.1f} ms"
           f"  ratio {result['ratio']:.3f} (ceiling {result['ceiling']:.0f})  errors {result['errors']}"
-          f"  hits {result['hits']}  load {result['load']}", flush=True)  # fmt: skip
+          f"{hits}  load {result['load']}", flush=True)  # fmt: skip
     return result
 
 
