@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Count, F, Q
@@ -344,6 +345,10 @@ class IncidentQuerySet(models.QuerySet):
         # Its costs give a case card its price of not apologising (incidents/price.py).
         return self.select_related("company", "company__sector").prefetch_related("harm_types", "costs")
 
+    def without_long_texts(self):
+        """The rows without what only a case's own page reads (`LONG_FIELDS`): most of a row's bytes."""
+        return self.defer(*LONG_FIELDS)
+
     def for_company(self, company):
         return self.filter(company=company)
 
@@ -352,6 +357,20 @@ class IncidentQuerySet(models.QuerySet):
 
     def newest(self):
         return self.order_by(F("published_at").desc(nulls_last=True), "-id")
+
+
+# A case's long texts, and its search documents and vectors: what only its own page (or the search index)
+# reads, and most of its row. Lists of cases leave them out, but for the story and lesson: whether a reader can
+# read the case in their language depends on them (`Incident.available_in`), and modeltranslation reads
+# "story" in a defer() as the active language's story.
+LONG_FIELDS = (
+    *(
+        f"{name}{suffix}"
+        for name in ("story_html", "response", "corrective_actions", "apology_text")
+        for suffix in ("", *(f"_{code}" for code, _name in settings.LANGUAGES))
+    ),
+    *(f"search_{kind}_{code}" for kind in ("document", "vector") for code, _name in settings.LANGUAGES),
+)
 
 
 class Incident(models.Model):

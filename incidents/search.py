@@ -349,7 +349,7 @@ post_migrate.connect(_check_sqlite_index, dispatch_uid="incidents.search.check_s
 
 def attach_snippets(cases, text, language=None):
     """Give each case of a search page a highlighted snippet in the reader's language (`case.snippet`): one query
-    for the whole page on PostgreSQL (ts_headline), none on SQLite."""
+    for the whole page (PostgreSQL's ts_headline; SQLite's snippets are cut in Python from the documents)."""
     if not text or not cases:
         return
     language = reader_language(language)
@@ -364,9 +364,14 @@ def attach_snippets(cases, text, language=None):
             case.snippet = marks_to_html(snippets.get(case.pk) or text_in(case, "summary", language))
         return
     wanted = search_stems(text, language)
+    # The documents in one query: lists read their rows without them (`IncidentQuerySet.without_long_texts`).
+    model = type(cases[0])
+    documents = dict(
+        model.objects.filter(pk__in=[case.pk for case in cases]).values_list("pk", f"search_document_{language}")
+    )
     for case in cases:
         summary = text_in(case, "summary", language)
-        shown = summary if first_match(summary, wanted, language) else getattr(case, f"search_document_{language}")
+        shown = summary if first_match(summary, wanted, language) else documents.get(case.pk)
         case.snippet = highlight(shown or summary, wanted, language)
 
 

@@ -95,7 +95,8 @@ class CataloguePage(Page):
     def rows_for(self, ids):
         if not ids:
             return []
-        found = {row.pk: row for row in self.paginator.object_list.order_by().filter(pk__in=ids)}
+        rows = self.paginator.object_list.order_by().filter(pk__in=ids).without_long_texts()
+        found = {row.pk: row for row in rows}
         return [found[pk] for pk in ids if pk in found]
 
 
