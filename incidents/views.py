@@ -20,7 +20,7 @@ from django_filters.views import FilterView
 
 from incidents import price, seo, stats
 from incidents.caching.generation import cached, cached_key, filter_query
-from incidents.caching.lists import CataloguePaginator, cached_facets, case_cards
+from incidents.caching.lists import CataloguePaginator, cached_facets, case_cards, count_from_summary
 from incidents.filters import IncidentFilterSet, active_filter_chips
 from incidents.i18n import in_language, language_redirect
 from incidents.models import (
@@ -43,11 +43,12 @@ from incidents.text import format_big_money
 PAGE_SIZE = 20
 
 
-def paginate(request, queryset, per_page=PAGE_SIZE, key=None):
+def paginate(request, queryset, per_page=PAGE_SIZE, key=None, counted=None):
     """A page of results; a page number out of range or not a number shows the nearest real page.
 
-    `key` names the query in the cache (count and page ids, once per catalogue generation)."""
-    paginator = CataloguePaginator(queryset, per_page, key=key)
+    `key` names the query in the cache (count and page ids, once per catalogue generation); `counted` may tell
+    the count without counting (None when it cannot)."""
+    paginator = CataloguePaginator(queryset, per_page, key=key, counted=counted)
     return paginator.get_page(request.GET.get("page"))
 
 
@@ -112,7 +113,7 @@ class IncidentListView(FilterView):
     def paginate_queryset(self, queryset, page_size):
         # The queryset follows from the filters and the sort alone: they name it in the cache.
         key = "list:" + filter_query(self.filterset.data, self.filterset.filters)
-        page = paginate(self.request, queryset, page_size, key=key)
+        page = paginate(self.request, queryset, page_size, key=key, counted=lambda: count_from_summary(self.filterset))
         return page.paginator, page, page, page.has_other_pages()
 
     def get_context_data(self, **kwargs):

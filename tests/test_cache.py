@@ -1,8 +1,10 @@
 """The cache and its invalidation (incidents/caching/): the catalogue generation and `cached()`, the page
 cache, the pieces of list pages kept per generation, the Redis backend, and two app servers sharing it."""
 
+import datetime
 import gzip
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -14,10 +16,12 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.management import call_command
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import QueryDict
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils.functional import cached_property
 
 from incidents.caching import generation
 from incidents.caching.backend import RedisCache
@@ -321,6 +325,37 @@ def test_facet_counts_are_computed_once_for_every_order_of_the_same_filters(monk
     assert len(computed) == 1
     cached_facets(IncidentFilterSet(QueryDict("country=BE")))
     assert len(computed) == 2
+
+
+def test_a_lists_count_read_from_its_facet_summary_is_the_number_of_cases_it_lists(settings, monkeypatch):
+    """Without a sector, harm or apology filter the summary counts exactly the list: no COUNT of its own."""
+    settings.PAGE_CACHE_ENABLED = False
+    sectors = [factories.sector(slug=f"count-sector-{i}") for i in range(2)]
+    harm = factories.harm_type(slug="count-harm")
+    for i in range(9):  # two harms on some, to catch a count that adds a case once per harm
+        factories.incident(
+            company=factories.company(sector=sectors[i % 2]),
+            title=f"Refund {i}" if i % 3 else f"Other {i}",
+            apology_quality=list(ApologyQuality)[i % 4],
+            harm_types=[harm, factories.harm_type()] if i % 2 else [],
+            occurred_on=datetime.date(2018 + i, 1, 1),
+        )
+    factories.draft(title="Refund never published")
+    counted = []
+    real = Paginator.count.func
+    counting = cached_property(lambda self: counted.append(1) or real(self))
+    counting.__set_name__(Paginator, "count")
+    monkeypatch.setattr(Paginator, "count", counting)
+    client = Client()
+    for query in ("", "q=refund", "sort=cost", "year_from=2021", "q=refund&sort=slowest", "year_from=abc",
+                  "sector=count-sector-0", "harm=count-harm&q=refund", "apology=none"):  # fmt: skip
+        counted.clear()
+        html = client.get(f"/cases/?{query}").content.decode()
+        expected = IncidentFilterSet(QueryDict(query), queryset=Incident.objects.published()).qs.count()
+        shown = re.search(r'class="result-count" role="status">(\d+) case', html)
+        assert shown and int(shown.group(1)) == expected, query
+        faceted = any(name in query for name in ("sector=", "harm=", "apology="))
+        assert bool(counted) == (faceted or query == "year_from=abc"), query  # a COUNT only where it must
 
 
 def test_facets_read_from_the_summary_are_those_counted_on_the_list():

@@ -67,11 +67,12 @@ def queries_for(client, url):
 # Each page with case cards reads their costs (one query: a card shows its price of not apologising).
 BUDGETS = {
     "home": 8,
-    # A list's facets: two queries (the summary of the list without its sector, harm and apology filters).
-    "list": 9,
+    # A list's facets: two queries (the summary of the list without its sector, harm and apology filters). Without
+    # any of those filters the summary gives the list's count too: no COUNT.
+    "list": 8,
     "list, filtered": 11,  # each filter's options are validated
-    "list, searched": 10,  # + the highlighted snippets of the page (or on SQLite the documents they are cut from)
-    "list, sorted": 9,
+    "list, searched": 9,  # + the highlighted snippets of the page (or on SQLite the documents they are cut from)
+    "list, sorted": 8,
     "case page": 14,  # + the promises the company made in it (its right of reply comes with the case)
     "company page": 15,  # + the promises made in its cases
     "sector page": 11,
