@@ -70,6 +70,7 @@ from incidents.models import (
     Status,
     TimelineEvent,
     Tip,
+    in_each_language,
 )
 from incidents.text import date_format
 
@@ -83,7 +84,7 @@ admin.site.index_title = _("Catalogue")
 
 def both(name):
     """The fields of text `name` in each language, as one line of a fieldset: side by side."""
-    return tuple(f"{name}_{language}" for language in LANGUAGE_CODES)
+    return in_each_language(name)
 
 
 def editor_language():

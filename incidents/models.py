@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Count, F, Q
@@ -53,6 +52,13 @@ class Language(models.TextChoices):
 
 
 LANGUAGE_CODES = ("en", "fr")
+
+
+def in_each_language(name):
+    """The fields of translated text `name`, one per language: ("title_en", "title_fr")."""
+    return tuple(f"{name}_{language}" for language in LANGUAGE_CODES)
+
+
 # A case can be read in a language when these texts exist in it (Incident.available_in()).
 MAIN_TEXTS = ("title", "summary", "story", "lesson")
 
@@ -363,14 +369,11 @@ class IncidentQuerySet(models.QuerySet):
 # reads, and most of its row. Lists of cases leave them out, but for the story and lesson: whether a reader can
 # read the case in their language depends on them (`Incident.available_in`), and modeltranslation reads
 # "story" in a defer() as the active language's story.
-LONG_FIELDS = (
-    *(
-        f"{name}{suffix}"
-        for name in ("story_html", "response", "corrective_actions", "apology_text")
-        for suffix in ("", *(f"_{code}" for code, _name in settings.LANGUAGES))
-    ),
-    *(f"search_{kind}_{code}" for kind in ("document", "vector") for code, _name in settings.LANGUAGES),
-)
+LONG_FIELDS = tuple(
+    field
+    for name in ("story_html", "response", "corrective_actions", "apology_text")
+    for field in (name, *in_each_language(name))
+) + (*in_each_language("search_document"), *in_each_language("search_vector"))
 
 
 class Incident(models.Model):

@@ -36,6 +36,7 @@ from incidents.models import (
     Promise,
     Sector,
     Status,
+    in_each_language,
 )
 from incidents.services import follow_merges
 from incidents.text import format_big_money
@@ -162,7 +163,8 @@ def case_prefetches():
 # in both languages and the search documents and vectors are most of the row (a third of a warm case page's
 # time at 100,000 cases went to reading and compiling them).
 CASE_FRAME_FIELDS = (
-    *(f"{name}_{code}" for name in ("title", "summary") for code, _name in settings.LANGUAGES),
+    *in_each_language("title"),
+    *in_each_language("summary"),
     "slug",
     "status",
     "merged_into",
@@ -207,11 +209,10 @@ def incident_detail(request, pk, slug=None):
             "case_body": render_to_string("includes/_case_body.html", context, request),
         }
 
-    if is_preview:
+    if blocks is None or is_preview:  # a preview is always rendered afresh, and never kept
         blocks = render_blocks()
-    elif blocks is None:
-        blocks = render_blocks()
-        cache.set(blocks_key, blocks, settings.PAGE_CACHE_SECONDS)
+        if not is_preview:
+            cache.set(blocks_key, blocks, settings.PAGE_CACHE_SECONDS)
     context = {"case": case, "is_preview": is_preview, **{name: mark_safe(html) for name, html in blocks.items()}}
     return render(request, "incidents/incident_detail.html", context)
 
@@ -233,7 +234,7 @@ def key_facts(case):
 
 RELATED_CANDIDATES = 200
 RELATED_FIELDS = (
-    *(f"title_{code}" for code, _name in settings.LANGUAGES),
+    *in_each_language("title"),
     "slug",
     "published_at",
     "company__name",
@@ -338,8 +339,8 @@ def company_detail(request, slug):
             Promise.objects.filter(incident__in=cases)
             .select_related("incident")
             .only(
-                *(f"text_{code}" for code, _name in settings.LANGUAGES),
-                *(f"incident__title_{code}" for code, _name in settings.LANGUAGES),
+                *in_each_language("text"),
+                *in_each_language("incident__title"),
                 "made_on",
                 "outcome",
                 "incident__slug",

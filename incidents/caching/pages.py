@@ -215,8 +215,9 @@ class CachedPagesFirst:
             generation, found = read_with_generation([] if copy else [key])
             if copy is not None and copy[0] != generation:
                 self.copies.discard(key)
+                copy = None
                 generation, found = read_with_generation([key])
-            stored = copy if copy is not None and copy[0] == generation else found.get(key)
+            stored = copy if copy is not None else found.get(key)
         except Exception:  # noqa: BLE001 - the cache unreachable: Django answers, and reports it, as without a hit
             logger.warning("page cache unreachable before Django", exc_info=True)
             return self.application(environ, start_response)
@@ -224,7 +225,7 @@ class CachedPagesFirst:
         if entry is None:
             environ[LOOKED_UP] = key, generation, found
             return self.application(environ, start_response)
-        if max_bytes and stored is not copy:
+        if max_bytes and copy is None:
             self.copies.put(key, stored, max_bytes)
         status, headers, content = entry
         start_response(f"{status} {HTTPStatus(status).phrase}", [*headers, ("X-Page-Cache", "hit")])
